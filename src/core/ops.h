@@ -1,0 +1,52 @@
+// The compute backends behind one interface: XNNPACK (native) and our portable SIMD kernels
+// (the only backend in WASM; also built natively as a cross-check). Tensors are NHWC f32.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "status.h"
+#include "tensor.h"
+
+namespace tint {
+
+struct ConvSpec {
+  int in_channels = 0;
+  int out_channels = 0;
+  int stride = 1;  // 1 or 2; kernel 3x3, padding 1
+  bool relu = false;
+};
+
+// Output side of a 3x3, padding-1 convolution.
+inline int conv_output_size(int input_size, int stride) { return (input_size - 1) / stride + 1; }
+
+// A convolution with its weights packed for one backend. Create once per set of weights
+// (packing is the expensive part), run per call; output is resized as needed.
+class Conv3x3 {
+ public:
+  virtual ~Conv3x3() = default;
+  virtual Status run(const Tensor& input, Tensor& output) = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+  virtual int threads() const = 0;
+  // weight in PyTorch layout [out][in][3][3], bias [out].
+  virtual Result<std::unique_ptr<Conv3x3>> make_conv3x3(const ConvSpec& spec, const float* weight,
+                                                        const float* bias) = 0;
+  virtual Status upsample2x(const Tensor& input, bool bilinear, Tensor& output) = 0;
+  // Channel concat: output channels = a's then b's. Same n, h, w.
+  virtual Status concat(const Tensor& a, const Tensor& b, Tensor& output) = 0;
+  virtual Status add(const Tensor& a, const Tensor& b, Tensor& output) = 0;
+  virtual Status tanh(const Tensor& input, Tensor& output) = 0;
+};
+
+// "xnnpack" (native builds only) or "simd". threads >= 1.
+Result<std::unique_ptr<Backend>> make_backend(const std::string& name, int threads);
+std::vector<std::string> available_backends();
+const char* default_backend_name();
+
+}  // namespace tint

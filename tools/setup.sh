@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian package tint's build and tests need: only what is missing, running
+# `apt-get update` only when a package is not known to apt yet. Safe to rerun.
+# Usage: tools/setup.sh [--with-torch]   (python3-torch is only for tools/reference and benches)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  clang libclang-rt-14-dev          # sanitizer build, libFuzzer
+  libxnnpack-dev libpthreadpool-dev  # native compute backend
+  libstb-dev libwebp-dev             # image I/O
+  catch2 libcli11-dev nlohmann-json3-dev
+  emscripten wabt                    # WASM build, SIMD check
+)
+if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3-torch python3-numpy); fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+# Update the package lists only when apt cannot find a candidate for a missing package.
+needs_update=0
+for package in "${missing[@]}"; do
+  if ! apt-cache policy "$package" 2>/dev/null | grep -q 'Candidate: [0-9]'; then needs_update=1; fi
+done
+if ((needs_update)); then "${sudo_cmd[@]}" apt-get update -qq; fi
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
