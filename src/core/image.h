@@ -42,3 +42,9 @@ struct Image {
 };
 
 }  // namespace tint
+
+namespace tint {
+// Images above this many pixels are refused before any allocation for them (DESIGN.md);
+// every entry point takes a configurable limit that defaults to this.
+constexpr uint64_t default_max_pixels = 64'000'000;
+}  // namespace tint

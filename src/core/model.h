@@ -30,8 +30,7 @@ struct Layer {
 struct LayerShape {
   int in_channels = 0;
   int out_channels = 0;
-  int downscale = 1;  // output resolution is input resolution / downscale (may be < 1 as a fraction)
-  int upscale = 1;    // ... times upscale; one of the two is 1 after normalising
+  int depth = 0;  // output resolution is the input's / 2^depth (stride-2 convs +1, upsamples -1)
 };
 
 struct Architecture {
