@@ -1,0 +1,69 @@
+#include "lab.h"
+
+#include <cmath>
+
+namespace tint {
+
+namespace {
+// sRGB primaries with D65 white (IEC 61966-2-1), and the inverse.
+constexpr float to_xyz[3][3] = {{0.4124564f, 0.3575761f, 0.1804375f},
+                                {0.2126729f, 0.7151522f, 0.0721750f},
+                                {0.0193339f, 0.1191920f, 0.9503041f}};
+constexpr float to_rgb[3][3] = {{3.2404542f, -1.5371385f, -0.4985314f},
+                                {-0.9692660f, 1.8760108f, 0.0415560f},
+                                {0.0556434f, -0.2040259f, 1.0572252f}};
+constexpr float white_x = 0.950456f, white_y = 1.0f, white_z = 1.088754f;
+constexpr float epsilon = 0.008856f;
+constexpr float kappa_slope = 7.787f;
+constexpr float offset = 16.0f / 116.0f;
+
+inline float lab_f(float t) { return t > epsilon ? std::cbrt(t) : kappa_slope * t + offset; }
+// Inverse of lab_f: the linear branch applies where f^3 would fall at or below epsilon.
+inline float lab_f_inverse(float f) {
+  const float cube = f * f * f;
+  return cube > epsilon ? cube : (f - offset) / kappa_slope;
+}
+}  // namespace
+
+float srgb_to_linear(float c) {
+  return c <= 0.04045f ? c / 12.92f : std::pow((c + 0.055f) / 1.055f, 2.4f);
+}
+
+float linear_to_srgb(float c) {
+  return c <= 0.0031308f ? 12.92f * c : 1.055f * std::pow(c, 1.0f / 2.4f) - 0.055f;
+}
+
+float linear_luminance_to_lightness(float y) { return 116.0f * lab_f(y / white_y) - 16.0f; }
+
+float srgb_to_lightness(float r, float g, float b) {
+  const float y = to_xyz[1][0] * srgb_to_linear(r) + to_xyz[1][1] * srgb_to_linear(g) +
+                  to_xyz[1][2] * srgb_to_linear(b);
+  return linear_luminance_to_lightness(y);
+}
+
+Lab srgb_to_lab(float r, float g, float b) {
+  const float lr = srgb_to_linear(r), lg = srgb_to_linear(g), lb = srgb_to_linear(b);
+  const float fx = lab_f((to_xyz[0][0] * lr + to_xyz[0][1] * lg + to_xyz[0][2] * lb) / white_x);
+  const float fy = lab_f((to_xyz[1][0] * lr + to_xyz[1][1] * lg + to_xyz[1][2] * lb) / white_y);
+  const float fz = lab_f((to_xyz[2][0] * lr + to_xyz[2][1] * lg + to_xyz[2][2] * lb) / white_z);
+  return {116.0f * fy - 16.0f, 500.0f * (fx - fy), 200.0f * (fy - fz)};
+}
+
+void lab_to_linear(const Lab& lab, float& r, float& g, float& b) {
+  const float fy = (lab.l + 16.0f) / 116.0f;
+  const float x = white_x * lab_f_inverse(fy + lab.a / 500.0f);
+  const float y = white_y * lab_f_inverse(fy);
+  const float z = white_z * lab_f_inverse(fy - lab.b / 200.0f);
+  r = to_rgb[0][0] * x + to_rgb[0][1] * y + to_rgb[0][2] * z;
+  g = to_rgb[1][0] * x + to_rgb[1][1] * y + to_rgb[1][2] * z;
+  b = to_rgb[2][0] * x + to_rgb[2][1] * y + to_rgb[2][2] * z;
+}
+
+void lab_to_srgb(const Lab& lab, float& r, float& g, float& b) {
+  lab_to_linear(lab, r, g, b);
+  r = linear_to_srgb(r);
+  g = linear_to_srgb(g);
+  b = linear_to_srgb(b);
+}
+
+}  // namespace tint

@@ -1,0 +1,19 @@
+// Kernels that both backends share: the ones XNNPACK (2022) lacks (tanh, nearest upsampling) and
+// simple memory-bound ones. Plain loops the compiler vectorises; the shapes are checked by callers.
+#pragma once
+
+#include "status.h"
+#include "tensor.h"
+
+namespace tint {
+
+Status check_same_shape(const Tensor& a, const Tensor& b, const char* op);
+void upsample2x_nearest(const Tensor& input, Tensor& output, int threads);
+// Half-pixel centres (PyTorch align_corners=False, XNNPACK's default): output row 2i samples
+// input rows i-1 and i with weights 1/4, 3/4; row 2i+1 samples i and i+1 with 3/4, 1/4; edges clamp.
+void upsample2x_bilinear(const Tensor& input, Tensor& output, int threads);
+void concat_channels(const Tensor& a, const Tensor& b, Tensor& output);
+void add_elementwise(const Tensor& a, const Tensor& b, Tensor& output);
+void tanh_elementwise(const Tensor& input, Tensor& output);
+
+}  // namespace tint

@@ -1,0 +1,172 @@
+// The XNNPACK backend (native). Convolutions, bilinear resize, add and the strided copies of a
+// channel concat run on XNNPACK operators; nearest upsampling and tanh (which this 2022 XNNPACK
+// lacks) use the shared kernels. Operators follow XNNPACK's create -> setup -> run -> delete.
+#include <xnnpack.h>
+#include <pthreadpool.h>
+
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "ops.h"
+#include "ops_common.h"
+
+namespace tint {
+
+namespace {
+
+#define TINT_XNN_CHECK(call, what)                                                       \
+  do {                                                                                   \
+    const xnn_status xnn_status_ = (call);                                               \
+    if (xnn_status_ != xnn_status_success) {                                             \
+      return Status::error(std::string("XNNPACK ") + (what) + " failed (status " +       \
+                           std::to_string(int(xnn_status_)) + ")");                    \
+    }                                                                                    \
+  } while (0)
+
+Status initialize_xnnpack() {
+  static std::once_flag once;
+  static xnn_status status = xnn_status_success;
+  std::call_once(once, [] { status = xnn_initialize(nullptr); });
+  if (status != xnn_status_success) {
+    return Status::error("XNNPACK cannot initialise on this CPU (status " + std::to_string(int(status)) + ")");
+  }
+  return Status::ok();
+}
+
+struct OperatorDeleter {
+  void operator()(xnn_operator_t op) const { xnn_delete_operator(op); }
+};
+using Operator = std::unique_ptr<xnn_operator, OperatorDeleter>;
+
+struct PoolDeleter {
+  void operator()(pthreadpool_t pool) const { pthreadpool_destroy(pool); }
+};
+using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
+
+constexpr float no_min = -std::numeric_limits<float>::infinity();
+constexpr float no_max = std::numeric_limits<float>::infinity();
+
+class XnnConv3x3 final : public Conv3x3 {
+ public:
+  XnnConv3x3(const ConvSpec& spec, pthreadpool_t pool) : spec_(spec), pool_(pool) {}
+
+  // XNNPACK wants [out][ky][kx][in]; the weights file holds PyTorch's [out][in][ky][kx].
+  Status create(const float* weight, const float* bias) {
+    const int in = spec_.in_channels, out = spec_.out_channels;
+    std::vector<float> ohwi(size_t(out) * 9 * in);
+    for (int o = 0; o < out; ++o)
+      for (int i = 0; i < in; ++i)
+        for (int k = 0; k < 9; ++k) ohwi[(size_t(o) * 9 + k) * in + i] = weight[(size_t(o) * in + i) * 9 + k];
+    xnn_operator_t op = nullptr;
+    TINT_XNN_CHECK(xnn_create_convolution2d_nhwc_f32(
+                       1, 1, 1, 1, 3, 3, spec_.stride, spec_.stride, 1, 1, 1, in, out, in, out,
+                       ohwi.data(), bias, spec_.relu ? 0.0f : no_min, no_max, 0, &op),
+                   "convolution create");
+    op_.reset(op);
+    return Status::ok();
+  }
+
+  Status run(const Tensor& input, Tensor& output) override {
+    const Shape s = input.shape;
+    if (s.c != spec_.in_channels) return Status::error("conv3x3: input channel count mismatch");
+    output.resize({s.n, conv_output_size(s.h, spec_.stride), conv_output_size(s.w, spec_.stride),
+                   spec_.out_channels});
+    TINT_XNN_CHECK(xnn_setup_convolution2d_nhwc_f32(op_.get(), s.n, s.h, s.w, input.ptr(),
+                                                    output.ptr(), pool_),
+                   "convolution setup");
+    TINT_XNN_CHECK(xnn_run_operator(op_.get(), pool_), "convolution");
+    return Status::ok();
+  }
+
+ private:
+  ConvSpec spec_;
+  pthreadpool_t pool_;
+  Operator op_;
+};
+
+class XnnpackBackend final : public Backend {
+ public:
+  explicit XnnpackBackend(int threads)
+      : threads_(threads), pool_(threads > 1 ? pthreadpool_create(threads) : nullptr) {}
+  const char* name() const override { return "xnnpack"; }
+  int threads() const override { return threads_; }
+
+  Result<std::unique_ptr<Conv3x3>> make_conv3x3(const ConvSpec& spec, const float* weight,
+                                                const float* bias) override {
+    auto conv = std::make_unique<XnnConv3x3>(spec, pool_.get());
+    TINT_RETURN_IF_ERROR(conv->create(weight, bias));
+    return std::unique_ptr<Conv3x3>(std::move(conv));
+  }
+
+  Status upsample2x(const Tensor& input, bool bilinear, Tensor& output) override {
+    if (!bilinear) {
+      upsample2x_nearest(input, output, threads_);
+      return Status::ok();
+    }
+    const Shape s = input.shape;
+    output.resize({s.n, s.h * 2, s.w * 2, s.c});
+    xnn_operator_t op = nullptr;
+    TINT_XNN_CHECK(xnn_create_resize_bilinear2d_nhwc_f32(s.c, s.c, s.c, 0, &op), "resize create");
+    Operator owner(op);
+    TINT_XNN_CHECK(xnn_setup_resize_bilinear2d_nhwc_f32(op, s.n, s.h, s.w, s.h * 2, s.w * 2,
+                                                        input.ptr(), output.ptr(), pool_.get()),
+                   "resize setup");
+    TINT_XNN_CHECK(xnn_run_operator(op, pool_.get()), "resize");
+    return Status::ok();
+  }
+
+  // Two strided copies: a's channels to the front of each output pixel, b's after them.
+  Status concat(const Tensor& a, const Tensor& b, Tensor& output) override {
+    if (a.shape.n != b.shape.n || a.shape.h != b.shape.h || a.shape.w != b.shape.w) {
+      return Status::error("concat: spatial shapes differ");
+    }
+    const int ca = a.shape.c, cb = b.shape.c;
+    output.resize({a.shape.n, a.shape.h, a.shape.w, ca + cb});
+    const size_t pixels = size_t(a.shape.n) * a.shape.h * a.shape.w;
+    TINT_RETURN_IF_ERROR(strided_copy(a.ptr(), ca, ca, output.ptr(), ca + cb, pixels));
+    return strided_copy(b.ptr(), cb, cb, output.ptr() + ca, ca + cb, pixels);
+  }
+
+  Status add(const Tensor& a, const Tensor& b, Tensor& output) override {
+    TINT_RETURN_IF_ERROR(check_same_shape(a, b, "add"));
+    output.resize(a.shape);
+    xnn_operator_t op = nullptr;
+    TINT_XNN_CHECK(xnn_create_add_nd_f32(no_min, no_max, 0, &op), "add create");
+    Operator owner(op);
+    const size_t shape[1] = {a.size()};
+    TINT_XNN_CHECK(xnn_setup_add_nd_f32(op, 1, shape, 1, shape, a.ptr(), b.ptr(), output.ptr(), pool_.get()),
+                   "add setup");
+    TINT_XNN_CHECK(xnn_run_operator(op, pool_.get()), "add");
+    return Status::ok();
+  }
+
+  Status tanh(const Tensor& input, Tensor& output) override {
+    tanh_elementwise(input, output);
+    return Status::ok();
+  }
+
+ private:
+  Status strided_copy(const float* src, int channels, int src_stride, float* dst, int dst_stride,
+                      size_t pixels) {
+    xnn_operator_t op = nullptr;
+    TINT_XNN_CHECK(xnn_create_copy_nc_x32(channels, src_stride, dst_stride, 0, &op), "copy create");
+    Operator owner(op);
+    TINT_XNN_CHECK(xnn_setup_copy_nc_x32(op, pixels, src, dst, pool_.get()), "copy setup");
+    TINT_XNN_CHECK(xnn_run_operator(op, pool_.get()), "copy");
+    return Status::ok();
+  }
+
+  int threads_;
+  Pool pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make_xnnpack_backend(int threads) {
+  TINT_RETURN_IF_ERROR(initialize_xnnpack());
+  return std::unique_ptr<Backend>(new XnnpackBackend(threads));
+}
+
+}  // namespace tint

@@ -1,0 +1,82 @@
+// Lab against published reference values (D65, sRGB; e.g. Bruce Lindbloom's calculator) in
+// both directions, and round trips over every 8-bit grey and a random RGB sample.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "lab.h"
+
+using namespace tint;
+
+namespace {
+struct Reference {
+  int r, g, b;
+  float l, a, b_star;
+};
+// Values from the CIE formulas with sRGB/D65, to two decimals.
+const Reference references[] = {
+    {0, 0, 0, 0.00f, 0.00f, 0.00f},          {255, 255, 255, 100.00f, 0.00f, 0.00f},
+    {128, 128, 128, 53.59f, 0.00f, 0.00f},   {255, 0, 0, 53.24f, 80.09f, 67.20f},
+    {0, 255, 0, 87.73f, -86.18f, 83.18f},     {0, 0, 255, 32.30f, 79.19f, -107.86f},
+    {255, 255, 0, 97.14f, -21.55f, 94.48f},   {0, 255, 255, 91.11f, -48.09f, -14.13f},
+    {255, 0, 255, 60.32f, 98.23f, -60.82f},   {128, 0, 0, 25.53f, 48.06f, 38.06f},
+    {255, 165, 0, 74.93f, 23.93f, 78.95f},    {0, 128, 0, 46.23f, -51.70f, 49.90f},
+};
+inline int to_byte(float c) { return int(std::lround(std::fmin(std::fmax(c, 0.0f), 1.0f) * 255.0f)); }
+}  // namespace
+
+TEST_CASE("sRGB to Lab matches reference values") {
+  for (const auto& ref : references) {
+    INFO("rgb " << ref.r << "," << ref.g << "," << ref.b);
+    const Lab lab = srgb_to_lab(ref.r / 255.0f, ref.g / 255.0f, ref.b / 255.0f);
+    CHECK(lab.l == Approx(ref.l).margin(0.02));
+    CHECK(lab.a == Approx(ref.a).margin(0.05));
+    CHECK(lab.b == Approx(ref.b_star).margin(0.05));
+    CHECK(srgb_to_lightness(ref.r / 255.0f, ref.g / 255.0f, ref.b / 255.0f) == Approx(lab.l).margin(1e-4));
+  }
+}
+
+TEST_CASE("Lab to sRGB matches reference values") {
+  for (const auto& ref : references) {
+    INFO("lab " << ref.l << "," << ref.a << "," << ref.b_star);
+    float r, g, b;
+    lab_to_srgb({ref.l, ref.a, ref.b_star}, r, g, b);
+    CHECK(std::abs(to_byte(r) - ref.r) <= 1);
+    CHECK(std::abs(to_byte(g) - ref.g) <= 1);
+    CHECK(std::abs(to_byte(b) - ref.b) <= 1);
+  }
+}
+
+TEST_CASE("every 8-bit grey round-trips exactly, with a = b = 0") {
+  for (int v = 0; v < 256; ++v) {
+    INFO("grey " << v);
+    const Lab lab = srgb_to_lab(v / 255.0f, v / 255.0f, v / 255.0f);
+    CHECK(std::fabs(lab.a) < 0.01f);
+    CHECK(std::fabs(lab.b) < 0.01f);
+    float r, g, b;
+    lab_to_srgb({lab.l, 0.0f, 0.0f}, r, g, b);
+    CHECK(to_byte(r) == v);
+    CHECK(to_byte(g) == v);
+    CHECK(to_byte(b) == v);
+  }
+}
+
+TEST_CASE("random 8-bit colours round-trip within 1/255") {
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> byte(0, 255);
+  int worst = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const int r0 = byte(rng), g0 = byte(rng), b0 = byte(rng);
+    float r, g, b;
+    lab_to_srgb(srgb_to_lab(r0 / 255.0f, g0 / 255.0f, b0 / 255.0f), r, g, b);
+    worst = std::max({worst, std::abs(to_byte(r) - r0), std::abs(to_byte(g) - g0), std::abs(to_byte(b) - b0)});
+  }
+  CHECK(worst <= 1);
+}
+
+TEST_CASE("companding is continuous at its breakpoints and inverts") {
+  CHECK(srgb_to_linear(0.04045f) == Approx(0.04045f / 12.92f).epsilon(1e-4));
+  CHECK(linear_to_srgb(0.0031308f) == Approx(0.0031308f * 12.92f).epsilon(1e-3));
+  for (float c = 0.0f; c <= 1.0f; c += 0.01f) CHECK(linear_to_srgb(srgb_to_linear(c)) == Approx(c).margin(1e-5));
+}
