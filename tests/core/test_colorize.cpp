@@ -1,0 +1,159 @@
+// The end-to-end colourise call on generated images and a small random model.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "colorize.h"
+#include "lab.h"
+#include "model.h"
+#include "reference_ops.h"
+
+using namespace tint;
+
+namespace {
+
+const char* tiny_architecture = R"({"name": "tiny", "working_size": 32, "layers": [
+  {"name": "enc1", "op": "conv", "out": 8, "stride": 2, "activation": "relu"},
+  {"name": "mid", "op": "conv", "out": 8, "activation": "relu"},
+  {"name": "up", "op": "upsample", "mode": "bilinear"},
+  {"name": "head", "op": "conv", "out": 2},
+  {"name": "out", "op": "tanh"}]})";
+
+struct Fixture {
+  Model model;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Network> network;
+  Fixture() {
+    auto created = create_model(parse_architecture(tiny_architecture, "tiny.json").value(), 3);
+    REQUIRE(created.is_ok());
+    model = std::move(created.value());
+    // Large weights so the model predicts strong colours (exercising the gamut mapping).
+    for (auto& parameter : model.parameters)
+      for (float& v : parameter.values) v *= 4.0f;
+    backend = std::move(make_backend("simd", 1).value());
+    network = std::move(Network::create(model, *backend).value());
+  }
+};
+
+Image gradient_image(int width, int height, int channels, int bits = 8) {
+  Image image(width, height, channels, bits);
+  const int max = image.max_value();
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < channels; ++c) {
+        const size_t i = (size_t(y) * width + x) * channels + c;
+        const double v = 0.5 + 0.5 * std::sin(0.3 * x + 0.7 * y + 1.3 * c);
+        image.set_sample(i, uint32_t(std::lround(v * max)));
+      }
+  return image;
+}
+
+float lightness_at(const Image& image, size_t pixel) {
+  const float max = float(image.max_value());
+  const int c = image.channels;
+  if (c <= 2) {
+    const float v = image.sample(pixel * c) / max;
+    return srgb_to_lightness(v, v, v);
+  }
+  return srgb_to_lightness(image.sample(pixel * c) / max, image.sample(pixel * c + 1) / max,
+                           image.sample(pixel * c + 2) / max);
+}
+
+float chroma_at(const Image& image, size_t pixel) {
+  const float max = float(image.max_value());
+  const Lab lab = srgb_to_lab(image.sample(pixel * image.channels) / max, image.sample(pixel * image.channels + 1) / max,
+                              image.sample(pixel * image.channels + 2) / max);
+  return std::hypot(lab.a, lab.b);
+}
+
+}  // namespace
+
+TEST_CASE("colorize keeps size, lightness and alpha for every channel layout") {
+  Fixture fixture;
+  for (int channels = 1; channels <= 4; ++channels) {
+    for (auto [width, height] : {std::pair{37, 23}, std::pair{20, 61}, std::pair{1, 1}, std::pair{64, 64}}) {
+      INFO(channels << " channels, " << width << "x" << height);
+      const Image input = gradient_image(width, height, channels);
+      auto output = colorize(input, *fixture.network);
+      REQUIRE(output.is_ok());
+      REQUIRE(output->width == width);
+      REQUIRE(output->height == height);
+      REQUIRE(output->channels == (channels == 2 || channels == 4 ? 4 : 3));
+      REQUIRE(output->bits == 8);
+      float worst_lightness = 0, total_chroma = 0;
+      bool alpha_kept = true;
+      for (size_t p = 0; p < size_t(width) * height; ++p) {
+        worst_lightness = std::max(worst_lightness, std::fabs(lightness_at(*output, p) - lightness_at(input, p)));
+        total_chroma += chroma_at(*output, p);
+        if (output->channels == 4) alpha_kept &= output->sample(p * 4 + 3) == input.sample(p * channels + channels - 1);
+      }
+      CHECK(worst_lightness <= 1.0f);
+      CHECK(alpha_kept);
+      CHECK(total_chroma / (width * height) > 1.0f);  // the model's colour reached the output
+    }
+  }
+}
+
+TEST_CASE("colorize handles 16-bit input and keeps its depth") {
+  Fixture fixture;
+  const Image input = gradient_image(30, 20, 3, 16);
+  auto output = colorize(input, *fixture.network);
+  REQUIRE(output.is_ok());
+  CHECK(output->bits == 16);
+  float worst = 0;
+  for (size_t p = 0; p < 600; ++p) worst = std::max(worst, std::fabs(lightness_at(*output, p) - lightness_at(input, p)));
+  CHECK(worst <= 0.05f);
+}
+
+TEST_CASE("colour input is treated as its lightness only") {
+  Fixture fixture;
+  const Image colour = gradient_image(40, 30, 3);
+  // A 16-bit grey image with the same L per pixel (found by bisection), so only L is shared.
+  Image grey(40, 30, 1, 16);
+  for (size_t p = 0; p < 1200; ++p) {
+    const float target = lightness_at(colour, p);
+    int low = 0, high = 65535;
+    while (low < high) {
+      const int middle = (low + high) / 2;
+      const float v = middle / 65535.0f;
+      (srgb_to_lightness(v, v, v) < target ? low = middle + 1 : high = middle);
+    }
+    grey.set_sample(p, uint32_t(low));
+  }
+  auto from_colour = colorize(colour, *fixture.network), from_grey = colorize(grey, *fixture.network);
+  REQUIRE(from_colour.is_ok());
+  REQUIRE(from_grey.is_ok());
+  int worst = 0;
+  for (size_t i = 0; i < from_colour->data.size(); ++i) {
+    const int grey_as_8_bit = int(std::lround(from_grey->sample(i) / 257.0));
+    worst = std::max(worst, std::abs(int(from_colour->sample(i)) - grey_as_8_bit));
+  }
+  CHECK(worst <= 1);  // the network saw the same L; only 8-bit rounding differs
+}
+
+TEST_CASE("colorize refuses images above the pixel limit and malformed buffers") {
+  Fixture fixture;
+  ColorizeOptions options;
+  options.max_pixels = 100;
+  CHECK_FALSE(colorize(gradient_image(11, 10, 3), *fixture.network, options).is_ok());
+  CHECK(colorize(gradient_image(10, 10, 3), *fixture.network, options).is_ok());
+  Image broken = gradient_image(10, 10, 3);
+  broken.data.pop_back();
+  CHECK_FALSE(colorize(broken, *fixture.network).is_ok());
+  CHECK_FALSE(colorize(Image(0, 5, 3), *fixture.network).is_ok());
+  options = {};
+  options.working_size = 4;
+  CHECK_FALSE(colorize(gradient_image(10, 10, 3), *fixture.network, options).is_ok());
+}
+
+TEST_CASE("working dimensions keep the aspect ratio and never collapse to zero") {
+  int w, h;
+  working_dimensions(4000, 3000, 256, w, h);
+  CHECK((w == 256 && h == 192));
+  working_dimensions(10, 1000, 256, w, h);
+  CHECK((w == 3 && h == 256));
+  working_dimensions(1, 1, 256, w, h);
+  CHECK((w == 256 && h == 256));
+  working_dimensions(100000, 1, 256, w, h);
+  CHECK((w == 256 && h == 1));
+}
