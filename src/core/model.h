@@ -24,7 +24,14 @@ struct Layer {
   bool bilinear = false;  // upsample x2: bilinear (half-pixel centres) or nearest
   std::string with;       // concat/add: the earlier layer joined with the previous output
   float rate = 0.0f;      // dropout: probability of zeroing (training only)
+
+  // Fields an op does not use stay at their defaults (parse_architecture leaves them so), which
+  // makes parse_architecture(architecture_to_json(a)) == a hold.
+  bool operator==(const Layer&) const = default;
 };
+
+// "conv", "upsample", "concat", "add", "dropout", "tanh": the schema's spelling.
+const char* layer_op_name(LayerOp op);
 
 // What shape inference derives for each layer.
 struct LayerShape {
@@ -38,20 +45,33 @@ struct Architecture {
   int input_channels = 1;   // L / 100
   int working_size = 256;   // long side of the image the network sees
   std::vector<Layer> layers;
+
+  bool operator==(const Architecture&) const = default;
 };
 
-// Parses the architecture JSON of the weights metadata / `tint train --arch FILE.json`.
+// Parses the architecture JSON of the weights metadata / `tint train --arch FILE.json`:
+//   {"name": "baseline", "input_channels": 1, "working_size": 256, "layers": [
+//     {"name": "enc1", "op": "conv", "out": 64, "stride": 1, "activation": "relu"},
+//     {"name": "drop", "op": "dropout", "rate": 0.2},
+//     {"name": "up1", "op": "upsample", "mode": "nearest"},   // or "bilinear"; always x2
+//     {"name": "cat1", "op": "concat", "with": "enc2"},       // channels: previous, then `with`
+//     {"name": "add1", "op": "add", "with": "enc2"},
+//     {"name": "out", "op": "tanh"}]}
+// Defaults: input_channels 1, working_size 256, stride 1, activation "none", mode "nearest".
+// Unknown or duplicate keys, wrong types and missing fields are errors naming the layer.
 // `source` names the file in error messages. Validates it (see validate_architecture).
 Result<Architecture> parse_architecture(const std::string& json, const std::string& source);
 std::string architecture_to_json(const Architecture& architecture);
 // Checks names are unique and non-empty, `with` names an earlier layer of equal resolution
-// (and, for add, equal channels), strides are 1 or 2, the output has 2 channels, and the
-// network returns to input resolution. Fills one LayerShape per layer.
+// (and, for add, equal channels), strides are 1 or 2, conv out >= 1, dropout rate in [0, 1),
+// the depth never goes above the input resolution, the output has 2 channels at input
+// resolution, input_channels is 1 and working_size is in [16, 4096]. Fills one LayerShape per
+// layer (the first layer reads `input_channels` channels).
 Status validate_architecture(const Architecture& architecture, const std::string& source,
                              std::vector<LayerShape>* shapes = nullptr);
 // The original design, as tabled in DESIGN.md (about 3.9M parameters, 15 GFLOP at 256x256).
 Architecture baseline_architecture();
-// Input sides must be a multiple of this (2 to the number of stride-2 convs before the deepest point).
+// Input sides must be a multiple of this: 2^(deepest depth any layer reaches).
 int stride_multiple(const Architecture& architecture);
 
 struct Parameter {
@@ -69,8 +89,11 @@ struct Model {
   Parameter* find(const std::string& name);
   const Parameter* find(const std::string& name) const;
   int64_t parameter_count() const;
-  // Multiply-adds x 2 of one forward pass at the given input size.
+  // Multiply-adds x 2 of the convolutions in one forward pass at the given input size (the
+  // convention of published GFLOP figures; elementwise layers are negligible and not counted).
   double flops(int height, int width) const;
+  // The same, one entry per layer (0 for the layers that are not convolutions).
+  std::vector<double> layer_flops(int height, int width) const;
 };
 
 // The parameter names and shapes an architecture needs, in order (values left empty).

@@ -1,6 +1,7 @@
 #include "ops_common.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -10,8 +11,9 @@ namespace tint {
 
 namespace {
 std::string shape_text(const Shape& s) {
-  return "[" + std::to_string(s.n) + "," + std::to_string(s.h) + "," + std::to_string(s.w) + "," +
-         std::to_string(s.c) + "]";
+  char text[64];
+  std::snprintf(text, sizeof text, "[%d,%d,%d,%d]", s.n, s.h, s.w, s.c);
+  return text;
 }
 }  // namespace
 
