@@ -1,0 +1,134 @@
+// tint bench: forward time per layer and in total on every backend, with GFLOP/s. Backends run
+// in interleaved rounds (this kind of machine drifts), and the best round per layer is kept.
+// Also times one 64->64 conv at 128x128 so the whole model's rate can be read against it.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "commands.h"
+#include "common.h"
+
+namespace tint::cli {
+
+namespace {
+
+struct BenchArguments {
+  std::string model;
+  int size = 256, threads = 1, runs = 5;
+  bool random_baseline = false;
+};
+
+struct BackendTimes {
+  std::string name;
+  Engine engine;
+  std::vector<double> best_layer_ms;
+  double best_total_ms = 1e300;
+  double conv_ms = 1e300;
+  std::unique_ptr<Conv3x3> conv;
+};
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+int run_bench(const BenchArguments& args) {
+  Result<Model> model = Status::error("");
+  if (args.model.empty() && (args.random_baseline || find_shipped_model().empty())) {
+    std::printf("model: baseline architecture with random weights (no --model given)\n");
+    std::fflush(stdout);
+    model = create_model(baseline_architecture(), 1);
+  } else {
+    model = load_model_file(args.model);
+  }
+  if (!model) return print_error(model.message()), 1;
+  const Model& m = model.value();
+  const int multiple = stride_multiple(m.architecture);
+  const int size = (args.size + multiple - 1) / multiple * multiple;
+  Tensor input(1, size, size, 1), output;
+  for (size_t i = 0; i < input.size(); ++i) input.data[i] = float((i * 7919) % 101) / 100.0f;
+
+  constexpr int conv_channels = 64, conv_size = 128;
+  Tensor conv_input(1, conv_size, conv_size, conv_channels), conv_output;
+  std::vector<float> conv_weight(conv_channels * conv_channels * 9, 0.01f), conv_bias(conv_channels, 0.0f);
+  const double conv_flops = 2.0 * 9 * conv_channels * conv_channels * conv_size * conv_size;
+
+  std::vector<BackendTimes> backends;
+  for (const auto& name : available_backends()) {
+    auto engine = make_engine(m, name, args.threads);
+    if (!engine) return print_error(engine.message()), 1;
+    BackendTimes times;
+    times.name = name;
+    times.engine = std::move(engine.value());
+    times.engine.network->set_profiling(true);
+    auto conv = times.engine.backend->make_conv3x3({conv_channels, conv_channels, 1, true}, conv_weight.data(),
+                                                   conv_bias.data());
+    if (!conv) return print_error(conv.message()), 1;
+    times.conv = std::move(conv.value());
+    times.best_layer_ms.assign(m.architecture.layers.size(), 1e300);
+    backends.push_back(std::move(times));
+  }
+  std::fprintf(stderr, "timing %d rounds at %dx%d, %d thread(s)...\n", args.runs, size, size, args.threads);
+  for (int round = -1; round < args.runs; ++round) {  // round -1 warms up
+    for (auto& b : backends) {
+      double start = now_ms();
+      if (auto status = b.engine.network->forward(input, output); !status) return print_error(status.message()), 1;
+      const double total = now_ms() - start;
+      start = now_ms();
+      if (auto status = b.conv->run(conv_input, conv_output); !status) return print_error(status.message()), 1;
+      const double conv = now_ms() - start;
+      if (round < 0) continue;
+      b.best_total_ms = std::min(b.best_total_ms, total);
+      b.conv_ms = std::min(b.conv_ms, conv);
+      const auto& layer_ms = b.engine.network->layer_milliseconds();
+      for (size_t i = 0; i < layer_ms.size(); ++i) b.best_layer_ms[i] = std::min(b.best_layer_ms[i], layer_ms[i]);
+    }
+  }
+
+  const auto layer_flops = m.layer_flops(size, size);
+  const double total_flops = m.flops(size, size);
+  std::printf("\n%s at %dx%d, %d thread(s), best of %d rounds\n\n", m.architecture.name.c_str(), size, size,
+              args.threads, args.runs);
+  std::printf("%-12s %9s", "layer", "GFLOP");
+  for (const auto& b : backends) std::printf(" | %9s ms %8s", b.name.c_str(), "GFLOP/s");
+  std::printf("\n");
+  for (size_t i = 0; i < layer_flops.size(); ++i) {
+    std::printf("%-12s %9.3f", m.architecture.layers[i].name.c_str(), layer_flops[i] * 1e-9);
+    for (const auto& b : backends) {
+      const double ms = b.best_layer_ms[i];
+      if (layer_flops[i] > 0) {
+        std::printf(" | %12.3f %8.1f", ms, layer_flops[i] / (ms * 1e6));
+      } else {
+        std::printf(" | %12.3f %8s", ms, "");
+      }
+    }
+    std::printf("\n");
+  }
+  std::printf("%-12s %9.3f", "total", total_flops * 1e-9);
+  for (const auto& b : backends) std::printf(" | %12.3f %8.1f", b.best_total_ms, total_flops / (b.best_total_ms * 1e6));
+  std::printf("\n%-12s %9.3f", "conv 64x128", conv_flops * 1e-9);
+  for (const auto& b : backends) std::printf(" | %12.3f %8.1f", b.conv_ms, conv_flops / (b.conv_ms * 1e6));
+  std::printf("\n\nwhole model as a share of the single 64->64 conv's rate:");
+  for (const auto& b : backends) {
+    std::printf("  %s %.0f%%", b.name.c_str(),
+                100.0 * (total_flops / b.best_total_ms) / (conv_flops / b.conv_ms));
+  }
+  std::printf("\n");
+  return 0;
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArguments>();
+  CLI::App* command = app.add_subcommand("bench", "Time the forward pass per layer on every backend");
+  command->add_option("--model", args->model, "Weights file (default: the shipped model, else a random baseline)");
+  command->add_flag("--baseline", args->random_baseline, "Bench the baseline architecture with random weights");
+  command->add_option("--size", args->size, "Input side in pixels")->check(CLI::Range(8, 4096))->capture_default_str();
+  command->add_option("--threads", args->threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
+  command->add_option("--runs", args->runs, "Timed rounds")->check(CLI::Range(1, 1000))->capture_default_str();
+  return {command, [args] { return run_bench(*args); }};
+}
+
+}  // namespace tint::cli

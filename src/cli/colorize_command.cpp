@@ -1,0 +1,126 @@
+// tint colorize IN... (-o OUT | --out-dir DIR): one model load, then each input decoded,
+// colourised and written atomically. A bad input is reported and skipped; the rest go on.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "colorize.h"
+#include "commands.h"
+#include "common.h"
+#include "image_io.h"
+
+namespace tint::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ColorizeArguments {
+  std::vector<std::string> inputs;
+  std::string output, out_dir, model, backend = default_backend_name();
+  int size = 0, threads = default_threads(), quality = 92;
+  double max_megapixels = default_max_pixels / 1e6;
+};
+
+Status colorize_file(const std::string& input, const std::string& output, Network& network,
+                     const ColorizeOptions& options, const DecodeOptions& decode, int quality) {
+  auto image = read_image(input, decode);  // its messages name the file
+  if (!image) return image.status();
+  auto result = colorize(image.value(), network, options);
+  if (!result) return Status::error(input + ": " + result.message());
+  return write_image(output, result.value(), quality);  // names the output on failure
+}
+
+int run_colorize(const ColorizeArguments& args) {
+  if (args.output.empty() == args.out_dir.empty()) {
+    print_error("colorize: give exactly one of -o OUT and --out-dir DIR");
+    return 2;
+  }
+  if (!args.output.empty() && args.inputs.size() != 1) {
+    print_error("colorize: -o takes one input; use --out-dir DIR for " + std::to_string(args.inputs.size()) + " inputs");
+    return 2;
+  }
+  // Decide every output path up front, so a bad extension or a name clash fails before any work.
+  std::vector<std::string> outputs;
+  std::map<std::string, std::string> claimed;
+  for (const auto& input : args.inputs) {
+    const std::string output = args.output.empty()
+                                   ? (fs::path(args.out_dir) / fs::path(input).stem()).string() + ".png"
+                                   : args.output;
+    if (auto format = format_for_path(output); !format) {
+      print_error("colorize: " + format.message());
+      return 2;
+    }
+    if (auto [it, inserted] = claimed.emplace(output, input); !inserted) {
+      print_error("colorize: " + it->second + " and " + input + " would both write " + output);
+      return 2;
+    }
+    outputs.push_back(output);
+  }
+  if (!args.out_dir.empty()) {
+    std::error_code error;
+    fs::create_directories(args.out_dir, error);
+    if (error || !fs::is_directory(args.out_dir)) {
+      print_error("colorize: cannot create output folder " + args.out_dir + (error ? ": " + error.message() : ""));
+      return 1;
+    }
+  }
+
+  auto model = load_model_file(args.model);
+  if (!model) return print_error(model.message()), 1;
+  auto engine = make_engine(model.value(), args.backend, args.threads);
+  if (!engine) return print_error(engine.message()), 1;
+
+  ColorizeOptions options;
+  options.working_size = args.size;
+  options.max_pixels = uint64_t(args.max_megapixels * 1e6);
+  DecodeOptions decode;
+  decode.max_pixels = options.max_pixels;
+
+  int failures = 0;
+  const size_t count = args.inputs.size();
+  for (size_t i = 0; i < count; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const Status status = colorize_file(args.inputs[i], outputs[i], *engine->network, options, decode, args.quality);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (status) {
+      std::fprintf(stderr, "[%zu/%zu] %s -> %s (%.2f s)\n", i + 1, count, args.inputs[i].c_str(), outputs[i].c_str(), seconds);
+    } else {
+      ++failures;
+      std::fprintf(stderr, "[%zu/%zu] ", i + 1, count);
+      print_error(status.message());
+    }
+  }
+  if (failures > 0) {
+    std::fprintf(stderr, "tint: %d of %zu image(s) failed\n", failures, count);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_colorize_command(CLI::App& app) {
+  auto args = std::make_shared<ColorizeArguments>();
+  CLI::App* command = app.add_subcommand("colorize", "Colourise photos (colour inputs are treated as greyscale)");
+  command->add_option("inputs", args->inputs, "Input images (JPEG, PNG, WebP, GIF, BMP, TGA)")->required();
+  command->add_option("-o,--output", args->output, "Output file for a single input (.png or .jpg)");
+  command->add_option("--out-dir", args->out_dir, "Folder for the outputs, written as <name>.png");
+  command->add_option("--model", args->model, "Weights file (default: the shipped model)");
+  command->add_option("--size", args->size, "Long side the network sees (default: the model's)")
+      ->check(CLI::Range(16, 4096));
+  command->add_option("--threads", args->threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
+  command->add_option("--backend", args->backend, "Compute backend")
+      ->check(CLI::IsMember(available_backends()))
+      ->capture_default_str();
+  command->add_option("--quality", args->quality, "JPEG quality")->check(CLI::Range(1, 100))->capture_default_str();
+  command->add_option("--max-megapixels", args->max_megapixels, "Refuse larger images")
+      ->check(CLI::Range(0.000001, 1000.0))
+      ->capture_default_str();
+  return {command, [args] { return run_colorize(*args); }};
+}
+
+}  // namespace tint::cli

@@ -1,0 +1,21 @@
+// The subcommands of `tint`. Each registers its flags on the app and returns how to run it.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace tint::cli {
+
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;  // exit status
+};
+
+Command add_colorize_command(CLI::App& app);
+Command add_info_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
+
+}  // namespace tint::cli

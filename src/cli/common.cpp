@@ -1,0 +1,74 @@
+#include "common.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "file_io.h"
+#include "weights.h"
+
+namespace tint::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* shipped_model_name = "tint-v1.safetensors";
+
+fs::path executable_directory() {
+  std::error_code error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  return error ? fs::path(".") : self.parent_path();
+}
+}  // namespace
+
+std::string find_shipped_model() {
+  if (const char* from_environment = std::getenv("TINT_MODEL"); from_environment && *from_environment) {
+    return from_environment;
+  }
+  const fs::path directory = executable_directory();
+  // build/<preset>/tint -> weights/ of the source tree; <prefix>/bin/tint -> <prefix>/share/tint.
+  for (const fs::path& candidate : {directory / "../../weights" / shipped_model_name,
+                                    directory / "../weights" / shipped_model_name,
+                                    directory / "../share/tint" / shipped_model_name}) {
+    std::error_code error;
+    if (fs::is_regular_file(candidate, error)) return fs::weakly_canonical(candidate, error).string();
+  }
+  return "";
+}
+
+Result<Model> load_model_file(const std::string& path) {
+  std::string chosen = path;
+  if (chosen.empty()) {
+    chosen = find_shipped_model();
+    if (chosen.empty()) {
+      return Status::error(std::string("no model given and no shipped model (weights/") + shipped_model_name +
+                           ") found; pass --model FILE.safetensors or set TINT_MODEL");
+    }
+  }
+  auto bytes = read_file(chosen, uint64_t(1) << 30);
+  if (!bytes) return bytes.status();
+  return load_model(bytes->data(), bytes->size(), chosen);
+}
+
+Result<Engine> make_engine(const Model& model, const std::string& backend_name, int threads) {
+  Engine engine;
+  auto backend = make_backend(backend_name, threads);
+  if (!backend) return backend.status();
+  engine.backend = std::move(backend.value());
+  auto network = Network::create(model, *engine.backend);
+  if (!network) return network.status();
+  engine.network = std::move(network.value());
+  return engine;
+}
+
+void print_error(const std::string& message) { std::fprintf(stderr, "tint: %s\n", message.c_str()); }
+
+int default_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : int(std::min(cores, 16u));
+}
+
+}  // namespace tint::cli

@@ -1,0 +1,71 @@
+// tint info FILE: what a weights file holds - architecture, size, cost, metadata.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "common.h"
+
+namespace tint::cli {
+
+namespace {
+
+const char* op_name(LayerOp op) {
+  switch (op) {
+    case LayerOp::conv: return "conv3x3";
+    case LayerOp::upsample: return "upsample";
+    case LayerOp::concat: return "concat";
+    case LayerOp::add: return "add";
+    case LayerOp::dropout: return "dropout";
+    case LayerOp::tanh: return "tanh";
+  }
+  return "?";
+}
+
+int run_info(const std::string& path) {
+  auto model = load_model_file(path);
+  if (!model) return print_error(model.message()), 1;
+  const Model& m = model.value();
+  const auto& architecture = m.architecture;
+  const auto layer_flops = m.layer_flops(256, 256);
+  std::printf("architecture  %s\n", architecture.name.c_str());
+  std::printf("parameters    %lld\n", (long long)m.parameter_count());
+  std::printf("FLOPs         %.2f G at 256x256 (2 x multiply-adds of the convolutions)\n", m.flops(256, 256) * 1e-9);
+  std::printf("working size  %d (sides padded to multiples of %d)\n\n", architecture.working_size,
+              stride_multiple(architecture));
+  std::printf("%-12s %-9s %-22s %9s %10s\n", "layer", "op", "detail", "params", "GFLOP@256");
+  for (size_t i = 0; i < architecture.layers.size(); ++i) {
+    const Layer& layer = architecture.layers[i];
+    const LayerShape& shape = m.shapes[i];
+    char detail[64] = "";
+    long long params = 0;
+    switch (layer.op) {
+      case LayerOp::conv:
+        std::snprintf(detail, sizeof detail, "%d->%d s%d%s", shape.in_channels, shape.out_channels, layer.stride,
+                      layer.relu ? " relu" : "");
+        params = (long long)shape.in_channels * shape.out_channels * 9 + shape.out_channels;
+        break;
+      case LayerOp::upsample: std::snprintf(detail, sizeof detail, "x2 %s", layer.bilinear ? "bilinear" : "nearest"); break;
+      case LayerOp::concat:
+      case LayerOp::add: std::snprintf(detail, sizeof detail, "with %s -> %d", layer.with.c_str(), shape.out_channels); break;
+      case LayerOp::dropout: std::snprintf(detail, sizeof detail, "rate %.2f", layer.rate); break;
+      case LayerOp::tanh: break;
+    }
+    std::printf("%-12s %-9s %-22s %9lld %10.3f\n", layer.name.c_str(), op_name(layer.op), detail, params,
+                layer_flops[i] * 1e-9);
+  }
+  if (!m.metadata.empty()) std::printf("\nmetadata\n");
+  for (const auto& [key, value] : m.metadata) std::printf("  %s: %s\n", key.c_str(), value.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command add_info_command(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  CLI::App* command = app.add_subcommand("info", "Show a weights file's architecture, parameters, FLOPs and metadata");
+  command->add_option("model", *path, "Weights file (.safetensors; default: the shipped model)");
+  return {command, [path] { return run_info(*path); }};
+}
+
+}  // namespace tint::cli
