@@ -63,6 +63,34 @@ inline Tensor upsample2x(const Tensor& x, bool bilinear) {
   return y;
 }
 
+// Convolution backward straight from the definition: y[o] = sum w[o][i][ky][kx] x[i][oy*s+ky-1][ox*s+kx-1].
+inline void conv3x3_backward(const Tensor& x, const std::vector<float>& weight, const Tensor& grad_output,
+                             int stride, Tensor& grad_input, std::vector<float>& grad_weight) {
+  const Shape s = x.shape, g = grad_output.shape;
+  const int out = g.c;
+  grad_input = Tensor(s);
+  grad_weight.assign(size_t(out) * s.c * 9, 0.0f);
+  std::vector<double> dw(grad_weight.size(), 0.0), dx(x.size(), 0.0);
+  for (int n = 0; n < g.n; ++n)
+    for (int oy = 0; oy < g.h; ++oy)
+      for (int ox = 0; ox < g.w; ++ox)
+        for (int o = 0; o < out; ++o) {
+          const double d = grad_output.at(n, oy, ox, o);
+          for (int ky = 0; ky < 3; ++ky)
+            for (int kx = 0; kx < 3; ++kx) {
+              const int iy = oy * stride + ky - 1, ix = ox * stride + kx - 1;
+              if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+              for (int i = 0; i < s.c; ++i) {
+                const size_t w = ((size_t(o) * s.c + i) * 3 + ky) * 3 + kx;
+                dw[w] += d * x.at(n, iy, ix, i);
+                dx[((size_t(n) * s.h + iy) * s.w + ix) * s.c + i] += d * weight[w];
+              }
+            }
+        }
+  for (size_t i = 0; i < dw.size(); ++i) grad_weight[i] = float(dw[i]);
+  for (size_t i = 0; i < dx.size(); ++i) grad_input.data[i] = float(dx[i]);
+}
+
 inline float max_abs_difference(const Tensor& a, const Tensor& b) {
   float worst = 0;
   for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a.data[i] - b.data[i]));

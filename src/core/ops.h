@@ -42,6 +42,16 @@ class Backend {
   virtual Status concat(const Tensor& a, const Tensor& b, Tensor& output) = 0;
   virtual Status add(const Tensor& a, const Tensor& b, Tensor& output) = 0;
   virtual Status tanh(const Tensor& input, Tensor& output) = 0;
+
+  // Training: the two halves of a 3x3 convolution's backward pass (the ReLU, if any, is already
+  // folded into grad_output by the caller; bias gradients are a plain sum, see layers.cpp).
+  // grad_input = conv_transpose(grad_output, weight), shaped like `input_shape`.
+  virtual Status conv3x3_backward_input(const ConvSpec& spec, const float* weight, const Tensor& grad_output,
+                                        Shape input_shape, Tensor& grad_input) = 0;
+  // grad_weight [out][in][3][3] = sum over pixels of grad_output (x) the input's 3x3 patches
+  // (overwritten, not accumulated).
+  virtual Status conv3x3_backward_weight(const ConvSpec& spec, const Tensor& input, const Tensor& grad_output,
+                                         float* grad_weight) = 0;
 };
 
 // "xnnpack" (native builds only) or "simd". threads >= 1.

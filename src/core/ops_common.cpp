@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 #include "parallel.h"
 
@@ -88,6 +90,90 @@ void add_elementwise(const Tensor& a, const Tensor& b, Tensor& output) {
 void tanh_elementwise(const Tensor& input, Tensor& output) {
   output.resize(input.shape);
   for (size_t i = 0; i < input.size(); ++i) output.data[i] = std::tanh(input.data[i]);
+}
+
+void conv3x3_backward_input_portable(const ConvSpec& spec, const float* weight, const Tensor& grad_output,
+                                     Shape input_shape, Tensor& grad_input, int threads) {
+  const int in = spec.in_channels, out = spec.out_channels, stride = spec.stride;
+  const Shape g = grad_output.shape;
+  grad_input.resize(input_shape);
+  // weight [out][in][ky][kx] -> [ky][kx][in][out], so the innermost sum runs over contiguous out.
+  std::vector<float> transposed(size_t(9) * in * out);
+  for (int o = 0; o < out; ++o)
+    for (int i = 0; i < in; ++i)
+      for (int k = 0; k < 9; ++k) transposed[(size_t(k) * in + i) * out + o] = weight[(size_t(o) * in + i) * 9 + k];
+  parallel_for(input_shape.n * input_shape.h, threads, [&](int begin, int end) {
+    for (int row = begin; row < end; ++row) {
+      const int n = row / input_shape.h, iy = row % input_shape.h;
+      float* dst_row = grad_input.ptr() + size_t(row) * input_shape.w * in;
+      std::fill(dst_row, dst_row + size_t(input_shape.w) * in, 0.0f);
+      for (int ky = 0; ky < 3; ++ky) {
+        const int y = iy + 1 - ky;  // = oy * stride
+        if (y < 0 || y % stride != 0 || y / stride >= g.h) continue;
+        const int oy = y / stride;
+        for (int ix = 0; ix < input_shape.w; ++ix) {
+          float* dst = dst_row + size_t(ix) * in;
+          for (int kx = 0; kx < 3; ++kx) {
+            const int x = ix + 1 - kx;
+            if (x < 0 || x % stride != 0 || x / stride >= g.w) continue;
+            const float* dz = grad_output.ptr() + ((size_t(n) * g.h + oy) * g.w + x / stride) * out;
+            const float* w = transposed.data() + size_t(ky * 3 + kx) * in * out;
+            for (int i = 0; i < in; ++i) {
+              float sum = 0.0f;
+              for (int o = 0; o < out; ++o) sum += w[size_t(i) * out + o] * dz[o];
+              dst[i] += sum;
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void conv3x3_backward_weight_portable(const ConvSpec& spec, const Tensor& input, const Tensor& grad_output,
+                                      float* grad_weight, int threads) {
+  const int in = spec.in_channels, out = spec.out_channels, stride = spec.stride;
+  const Shape x = input.shape, g = grad_output.shape;
+  const size_t weight_count = size_t(9) * in * out;
+  // Each thread sums its own rows into [ky][kx][out][in]; partial sums are then added in
+  // thread order, so the result depends on the thread count but never on timing.
+  const int parts = std::max(1, std::min(threads, g.n * g.h));
+  std::vector<std::vector<float>> partial(parts, std::vector<float>(weight_count, 0.0f));
+  parallel_for(parts, parts, [&](int part_begin, int part_end) {
+    for (int part = part_begin; part < part_end; ++part) {
+      float* acc = partial[part].data();
+      const int rows = g.n * g.h;
+      const int row_begin = int(int64_t(rows) * part / parts), row_end = int(int64_t(rows) * (part + 1) / parts);
+      for (int row = row_begin; row < row_end; ++row) {
+        const int n = row / g.h, oy = row % g.h;
+        for (int ox = 0; ox < g.w; ++ox) {
+          const float* dz = grad_output.ptr() + ((size_t(n) * g.h + oy) * g.w + ox) * out;
+          for (int ky = 0; ky < 3; ++ky) {
+            const int iy = oy * stride + ky - 1;
+            if (iy < 0 || iy >= x.h) continue;
+            for (int kx = 0; kx < 3; ++kx) {
+              const int ix = ox * stride + kx - 1;
+              if (ix < 0 || ix >= x.w) continue;
+              const float* xp = input.ptr() + ((size_t(n) * x.h + iy) * x.w + ix) * in;
+              float* a = acc + size_t(ky * 3 + kx) * out * in;
+              for (int o = 0; o < out; ++o) {
+                const float d = dz[o];
+                float* ao = a + size_t(o) * in;
+                for (int i = 0; i < in; ++i) ao[i] += d * xp[i];
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+  for (int o = 0; o < out; ++o)
+    for (int i = 0; i < in; ++i)
+      for (int k = 0; k < 9; ++k) {
+        float sum = 0.0f;
+        for (int part = 0; part < parts; ++part) sum += partial[part][(size_t(k) * out + o) * in + i];
+        grad_weight[(size_t(o) * in + i) * 9 + k] = sum;
+      }
 }
 
 }  // namespace tint

@@ -2,6 +2,7 @@
 // simple memory-bound ones. Plain loops the compiler vectorises; the shapes are checked by callers.
 #pragma once
 
+#include "ops.h"
 #include "status.h"
 #include "tensor.h"
 
@@ -15,5 +16,12 @@ void upsample2x_bilinear(const Tensor& input, Tensor& output, int threads);
 void concat_channels(const Tensor& a, const Tensor& b, Tensor& output);
 void add_elementwise(const Tensor& a, const Tensor& b, Tensor& output);
 void tanh_elementwise(const Tensor& input, Tensor& output);
+
+// Portable convolution backward (the simd backend's, and the reference XNNPACK's is tested
+// against). Gather formulations, parallel over rows, so results do not depend on timing.
+void conv3x3_backward_input_portable(const ConvSpec& spec, const float* weight, const Tensor& grad_output,
+                                     Shape input_shape, Tensor& grad_input, int threads);
+void conv3x3_backward_weight_portable(const ConvSpec& spec, const Tensor& input, const Tensor& grad_output,
+                                      float* grad_weight, int threads);
 
 }  // namespace tint

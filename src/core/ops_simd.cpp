@@ -228,6 +228,16 @@ class SimdBackend final : public Backend {
     tanh_elementwise(input, output);
     return Status::ok();
   }
+  Status conv3x3_backward_input(const ConvSpec& spec, const float* weight, const Tensor& grad_output,
+                                Shape input_shape, Tensor& grad_input) override {
+    conv3x3_backward_input_portable(spec, weight, grad_output, input_shape, grad_input, threads_);
+    return Status::ok();
+  }
+  Status conv3x3_backward_weight(const ConvSpec& spec, const Tensor& input, const Tensor& grad_output,
+                                 float* grad_weight) override {
+    conv3x3_backward_weight_portable(spec, input, grad_output, grad_weight, threads_);
+    return Status::ok();
+  }
 
  private:
   int threads_;

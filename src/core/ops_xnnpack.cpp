@@ -4,6 +4,7 @@
 #include <xnnpack.h>
 #include <pthreadpool.h>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -144,6 +145,77 @@ class XnnpackBackend final : public Backend {
 
   Status tanh(const Tensor& input, Tensor& output) override {
     tanh_elementwise(input, output);
+    return Status::ok();
+  }
+
+  // dX is a transposed convolution of dY with the same weights, channels swapped and no spatial
+  // flip: wd[in][ky][kx][out] = W[out][in][ky][kx] (TOOLCHAIN.md). Padding 1 on every side; a
+  // stride-2 layer whose input side was even lost one row/column, which `adjustment` restores.
+  Status conv3x3_backward_input(const ConvSpec& spec, const float* weight, const Tensor& grad_output,
+                                Shape input_shape, Tensor& grad_input) override {
+    const int in = spec.in_channels, out = spec.out_channels, stride = spec.stride;
+    std::vector<float> swapped(size_t(9) * in * out);
+    for (int o = 0; o < out; ++o)
+      for (int i = 0; i < in; ++i)
+        for (int k = 0; k < 9; ++k) swapped[(size_t(i) * 9 + k) * out + o] = weight[(size_t(o) * in + i) * 9 + k];
+    xnn_operator_t op = nullptr;
+    TINT_XNN_CHECK(xnn_create_deconvolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, stride, stride, 1, 1, 1, out, in, out, in,
+                                                       swapped.data(), nullptr, no_min, no_max, 0, &op),
+                   "deconvolution create");
+    Operator owner(op);
+    const Shape g = grad_output.shape;
+    const uint32_t adjust_h = stride == 2 && input_shape.h % 2 == 0 ? 1 : 0;
+    const uint32_t adjust_w = stride == 2 && input_shape.w % 2 == 0 ? 1 : 0;
+    grad_input.resize(input_shape);
+    TINT_XNN_CHECK(xnn_setup_deconvolution2d_nhwc_f32(op, g.n, g.h, g.w, adjust_h, adjust_w, grad_output.ptr(),
+                                                      grad_input.ptr(), pool_.get()),
+                   "deconvolution setup");
+    TINT_XNN_CHECK(xnn_run_operator(op, pool_.get()), "deconvolution");
+    return Status::ok();
+  }
+
+  // dW as GEMMs over chunks of output pixels: XNNPACK's fully-connected operator with the chunk's
+  // dY [pixels][out] as its "weights" (XNN_FLAG_TRANSPOSE_WEIGHTS) and the transposed im2col of
+  // the input [9*in][pixels] as its batch, giving [9*in][out] per chunk. Packing dY is cheap;
+  // packing the im2col matrix instead cost 5x the multiply (TOOLCHAIN.md). Chunks keep the
+  // operands in cache and the f32 sums short.
+  Status conv3x3_backward_weight(const ConvSpec& spec, const Tensor& input, const Tensor& grad_output,
+                                 float* grad_weight) override {
+    const int in = spec.in_channels, out = spec.out_channels, stride = spec.stride;
+    const Shape x = input.shape, g = grad_output.shape;
+    const size_t pixels = size_t(g.n) * g.h * g.w, rows = size_t(9) * in;
+    const size_t chunk = std::min<size_t>(pixels, 2048);
+    std::vector<float> columns(rows * chunk), product(rows * out), sum(rows * out, 0.0f);
+    for (size_t begin = 0; begin < pixels; begin += chunk) {
+      const size_t count = std::min(chunk, pixels - begin);
+      // columns[(k*in + i) * count + p] = x at the k-th tap of output pixel begin+p, channel i.
+      for (size_t p = 0; p < count; ++p) {
+        const size_t pixel = begin + p;
+        const int ox = int(pixel % g.w), oy = int(pixel / g.w % g.h), n = int(pixel / (size_t(g.w) * g.h));
+        for (int k = 0; k < 9; ++k) {
+          const int iy = oy * stride + k / 3 - 1, ix = ox * stride + k % 3 - 1;
+          float* dst = columns.data() + size_t(k) * in * count + p;
+          if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) {
+            for (int i = 0; i < in; ++i) dst[size_t(i) * count] = 0.0f;
+          } else {
+            const float* src = input.ptr() + ((size_t(n) * x.h + iy) * x.w + ix) * in;
+            for (int i = 0; i < in; ++i) dst[size_t(i) * count] = src[i];
+          }
+        }
+      }
+      xnn_operator_t op = nullptr;
+      TINT_XNN_CHECK(xnn_create_fully_connected_nc_f32(count, out, count, out, grad_output.ptr() + begin * out,
+                                                       nullptr, no_min, no_max, XNN_FLAG_TRANSPOSE_WEIGHTS, &op),
+                     "fully-connected create");
+      Operator owner(op);
+      TINT_XNN_CHECK(xnn_setup_fully_connected_nc_f32(op, rows, columns.data(), product.data(), pool_.get()),
+                     "fully-connected setup");
+      TINT_XNN_CHECK(xnn_run_operator(op, pool_.get()), "fully-connected");
+      for (size_t j = 0; j < sum.size(); ++j) sum[j] += product[j];
+    }
+    for (int o = 0; o < out; ++o)
+      for (int i = 0; i < in; ++i)
+        for (int k = 0; k < 9; ++k) grad_weight[(size_t(o) * in + i) * 9 + k] = sum[(size_t(k) * in + i) * out + o];
     return Status::ok();
   }
 

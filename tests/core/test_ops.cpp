@@ -61,6 +61,40 @@ TEST_CASE("conv3x3 matches the naive reference on every backend") {
   }
 }
 
+TEST_CASE("conv3x3 backward (input and weight gradients) matches the definition on every backend") {
+  const ConvCase cases[] = {
+      {1, 1, 1, 1, 1, 1, false}, {1, 5, 7, 1, 8, 1, false},  {2, 8, 8, 3, 8, 2, false},  {1, 9, 6, 5, 13, 2, false},
+      {1, 7, 11, 64, 2, 1, false}, {1, 12, 10, 16, 24, 2, false}, {2, 3, 4, 7, 5, 2, false}, {1, 6, 5, 32, 64, 1, false},
+      {2, 40, 60, 3, 4, 1, false},  // 4800 output pixels: more than one dW chunk
+  };
+  for (const std::string& name : available_backends()) {
+    for (int threads : {1, 2}) {
+      auto backend = backend_named(name, threads);
+      for (const ConvCase& c : cases) {
+        INFO(name << " threads " << threads << ": n" << c.n << " " << c.h << "x" << c.w << " " << c.in << "->" << c.out
+                  << " s" << c.stride);
+        Tensor x = random_tensor({c.n, c.h, c.w, c.in}, 21 + c.in);
+        std::vector<float> weight(size_t(c.out) * c.in * 9);
+        reference::fill_pattern(weight, 5 + c.out, 0.5f);
+        Tensor grad_output = random_tensor({c.n, (c.h - 1) / c.stride + 1, (c.w - 1) / c.stride + 1, c.out}, 8);
+        Tensor expected_dx;
+        std::vector<float> expected_dw;
+        reference::conv3x3_backward(x, weight, grad_output, c.stride, expected_dx, expected_dw);
+        const ConvSpec spec{c.in, c.out, c.stride, false};
+        Tensor dx;
+        REQUIRE(backend->conv3x3_backward_input(spec, weight.data(), grad_output, x.shape, dx).is_ok());
+        REQUIRE(dx.shape == x.shape);
+        CHECK(reference::max_abs_difference(dx, expected_dx) < 1e-4f);
+        std::vector<float> dw(expected_dw.size(), -1.0f);
+        REQUIRE(backend->conv3x3_backward_weight(spec, x, grad_output, dw.data()).is_ok());
+        float worst = 0;
+        for (size_t i = 0; i < dw.size(); ++i) worst = std::max(worst, std::fabs(dw[i] - expected_dw[i]));
+        CHECK(worst < 1e-3f);  // sums over up to 2*12*10 pixels
+      }
+    }
+  }
+}
+
 TEST_CASE("conv3x3 rejects an input with the wrong channel count") {
   for (const std::string& name : available_backends()) {
     auto backend = backend_named(name);
