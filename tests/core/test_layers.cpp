@@ -1,0 +1,157 @@
+// Every layer's backward pass against finite differences, on small models built around it, on
+// every backend. The loss is a fixed random projection of the output (so d loss / d output is
+// known and dense); central differences with a kink rule for ReLU (after ggml's
+// test-backend-ops): where the two one-sided slopes disagree the point sits on a kink and is
+// skipped, and a test fails if it had to skip most of its points.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "loss.h"
+#include "model.h"
+#include "reference_ops.h"
+#include "training_graph.h"
+
+using namespace tint;
+
+namespace {
+
+struct GradientCase {
+  const char* name;
+  const char* layers;  // JSON list
+  Shape input;
+};
+
+const GradientCase cases[] = {
+    {"conv stride 1 + relu", R"([{"name": "c1", "op": "conv", "out": 5, "activation": "relu"},
+                                 {"name": "c2", "op": "conv", "out": 2}])", {2, 5, 7, 1}},
+    {"conv stride 2 + nearest upsample", R"([{"name": "c1", "op": "conv", "out": 4, "stride": 2, "activation": "relu"},
+                                 {"name": "c2", "op": "conv", "out": 3, "stride": 1},
+                                 {"name": "up", "op": "upsample", "mode": "nearest"},
+                                 {"name": "c3", "op": "conv", "out": 2}])", {1, 6, 10, 1}},
+    {"bilinear upsample, odd half size", R"([{"name": "c1", "op": "conv", "out": 3, "stride": 2},
+                                 {"name": "up", "op": "upsample", "mode": "bilinear"},
+                                 {"name": "c2", "op": "conv", "out": 2}])", {2, 6, 10, 1}},
+    {"concat skip", R"([{"name": "c1", "op": "conv", "out": 3, "activation": "relu"},
+                        {"name": "c2", "op": "conv", "out": 4, "stride": 2},
+                        {"name": "up", "op": "upsample", "mode": "bilinear"},
+                        {"name": "cat", "op": "concat", "with": "c1"},
+                        {"name": "c3", "op": "conv", "out": 2}])", {1, 8, 6, 1}},
+    {"add skip", R"([{"name": "c1", "op": "conv", "out": 3},
+                     {"name": "c2", "op": "conv", "out": 3, "activation": "relu"},
+                     {"name": "sum", "op": "add", "with": "c1"},
+                     {"name": "c3", "op": "conv", "out": 2}])", {1, 5, 5, 1}},
+    {"dropout", R"([{"name": "c1", "op": "conv", "out": 4},
+                    {"name": "drop", "op": "dropout", "rate": 0.5},
+                    {"name": "c2", "op": "conv", "out": 2}])", {1, 6, 6, 1}},
+    {"tanh", R"([{"name": "c1", "op": "conv", "out": 2}, {"name": "out", "op": "tanh"}])", {2, 3, 5, 1}},
+};
+
+struct Probe {
+  Model model;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<TrainingGraph> graph;
+  Tensor input, projection;
+
+  double loss() {  // forward with a fixed dropout stream, so every evaluation draws the same mask
+    Random rng(7);
+    REQUIRE(graph->forward(input, true, rng).is_ok());
+    double sum = 0.0;
+    for (size_t i = 0; i < projection.size(); ++i) sum += double(graph->output().data[i]) * projection.data[i];
+    return sum;
+  }
+};
+
+// Compares analytic and central-difference slopes at up to `samples` entries of `values`.
+void check_entries(Probe& probe, std::vector<float>& values, const std::vector<float>& analytic, const std::string& what) {
+  const float epsilon = 1e-3f;
+  int checked = 0, kinks = 0;
+  const size_t samples = std::min<size_t>(values.size(), 24);
+  for (size_t s = 0; s < samples; ++s) {
+    const size_t i = s * values.size() / samples;
+    const float saved = values[i];
+    const double center = probe.loss();
+    values[i] = saved + epsilon;
+    const double plus = probe.loss();
+    values[i] = saved - epsilon;
+    const double minus = probe.loss();
+    values[i] = saved;
+    const double right = (plus - center) / epsilon, left = (center - minus) / epsilon;
+    if (std::fabs(right - left) > 0.01 * std::max({std::fabs(right), std::fabs(left), 0.1})) {
+      ++kinks;  // a ReLU switched inside [x - eps, x + eps]: the slope is undefined here
+      continue;
+    }
+    const double numeric = (plus - minus) / (2 * epsilon);
+    INFO(what << "[" << i << "]: analytic " << analytic[i] << ", numeric " << numeric);
+    CHECK(std::fabs(analytic[i] - numeric) <= 2e-3 * std::max(1.0, std::fabs(numeric)));
+    ++checked;
+  }
+  INFO(what << ": " << kinks << " of " << samples << " points on kinks");
+  CHECK(checked >= int(samples) / 2);
+}
+
+}  // namespace
+
+TEST_CASE("every layer's backward pass matches finite differences on every backend") {
+  for (const auto& c : cases) {
+    for (const auto& backend_name : available_backends()) {
+      INFO(c.name << " on " << backend_name);
+      const std::string json = std::string(R"({"name": "probe", "working_size": 16, "layers": )") + c.layers + "}";
+      auto architecture = parse_architecture(json, "probe.json");
+      REQUIRE(architecture.is_ok());
+      Probe probe;
+      auto model = create_model(architecture.value(), 11);
+      REQUIRE(model.is_ok());
+      probe.model = std::move(model.value());
+      probe.backend = std::move(make_backend(backend_name, 1).value());
+      probe.graph = std::make_unique<TrainingGraph>(probe.model, *probe.backend);
+      probe.input = Tensor(c.input);
+      reference::fill_pattern(probe.input.data, 3);
+      probe.projection = Tensor(Shape{c.input.n, c.input.h, c.input.w, 2});
+      reference::fill_pattern(probe.projection.data, 4);
+
+      probe.loss();
+      Tensor grad_output = probe.projection, grad_input;
+      REQUIRE(probe.graph->backward(grad_output, &grad_input).is_ok());
+      REQUIRE(grad_input.shape == probe.input.shape);
+      const auto gradients = probe.graph->gradients();
+      for (size_t p = 0; p < probe.model.parameters.size(); ++p) {
+        check_entries(probe, probe.model.parameters[p].values, gradients[p], probe.model.parameters[p].name);
+      }
+      check_entries(probe, probe.input.data, grad_input.data, "input");
+    }
+  }
+}
+
+TEST_CASE("MSE loss and its gradient") {
+  Tensor prediction(1, 2, 2, 2), target(1, 2, 2, 2), grad;
+  for (size_t i = 0; i < 8; ++i) prediction.data[i] = 0.1f * float(i), target.data[i] = 0.05f * float(i * i % 5);
+  double expected = 0;
+  for (size_t i = 0; i < 8; ++i) expected += std::pow(prediction.data[i] - target.data[i], 2);
+  CHECK(mse_loss(prediction, target, &grad) == Approx(expected / 8).epsilon(1e-9));
+  for (size_t i = 0; i < 8; ++i) CHECK(grad.data[i] == Approx(2 * (prediction.data[i] - target.data[i]) / 8));
+}
+
+TEST_CASE("dropout is off at inference and scales kept values by 1/(1-rate) in training") {
+  auto architecture = parse_architecture(R"({"name": "d", "layers": [
+    {"name": "c1", "op": "conv", "out": 8}, {"name": "drop", "op": "dropout", "rate": 0.25},
+    {"name": "c2", "op": "conv", "out": 2}]})", "d.json");
+  auto model = create_model(architecture.value(), 1);
+  auto backend = make_backend("simd", 1);
+  TrainingGraph graph(model.value(), *backend.value());
+  Tensor input(1, 16, 16, 1);
+  reference::fill_pattern(input.data, 1);
+  Random rng(3);
+  REQUIRE(graph.forward(input, false, rng).is_ok());
+  CHECK(reference::max_abs_difference(graph.activation(1), graph.activation(0)) == 0.0f);
+  REQUIRE(graph.forward(input, true, rng).is_ok());
+  size_t dropped = 0, scaled = 0;
+  for (size_t i = 0; i < graph.activation(0).size(); ++i) {
+    const float x = graph.activation(0).data[i], y = graph.activation(1).data[i];
+    if (y == 0.0f && x != 0.0f) ++dropped;
+    if (y != 0.0f && std::fabs(y - x / 0.75f) < 1e-6f) ++scaled;
+  }
+  CHECK(dropped + scaled == graph.activation(0).size());
+  CHECK(dropped > 0.15 * 2048);  // 16*16*8 values, a quarter dropped on average
+  CHECK(dropped < 0.35 * 2048);
+}
