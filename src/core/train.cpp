@@ -1,0 +1,131 @@
+#include "train.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "loss.h"
+#include "random.h"
+#include "weights.h"
+
+namespace tint {
+
+using json = nlohmann::json;
+
+Result<double> train_step(TrainingGraph& graph, Model& model, Adam& adam, const Tensor& lightness, const Tensor& ab,
+                          uint64_t seed, int64_t step) {
+  Random dropout_rng(seed, 0x64726f70ull + uint64_t(step) * 2);  // "drop", one stream per step
+  TINT_RETURN_IF_ERROR(graph.forward(lightness, true, dropout_rng));
+  Tensor grad;
+  const double loss = mse_loss(graph.output(), ab, &grad);
+  TINT_RETURN_IF_ERROR(graph.backward(grad));
+  adam.step(model.parameters, graph.gradients());
+  return loss;
+}
+
+Result<double> evaluation_loss(TrainingGraph& graph, const Tensor& lightness, const Tensor& ab) {
+  Random unused(0);
+  TINT_RETURN_IF_ERROR(graph.forward(lightness, false, unused));
+  return mse_loss(graph.output(), ab);
+}
+
+std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const TrainingProgress& progress) {
+  TensorFile file = model_to_tensor_file(model);
+  for (size_t p = 0; p < model.parameters.size(); ++p) {
+    const auto& parameter = model.parameters[p];
+    std::vector<int64_t> shape(parameter.shape.begin(), parameter.shape.end());
+    file.tensors.push_back({"adam.m." + parameter.name, shape, adam.first_moment[p], Dtype::f32});
+    file.tensors.push_back({"adam.v." + parameter.name, shape, adam.second_moment[p], Dtype::f32});
+  }
+  // Doubles as hex-float strings: exact round trip of the learning rate and the losses.
+  auto exact = [](double value) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%a", value);
+    return std::string(text);
+  };
+  file.metadata["training_progress"] = json{{"seed", std::to_string(progress.seed)},
+                                            {"step", progress.step},
+                                            {"epoch", progress.epoch},
+                                            {"step_in_epoch", progress.step_in_epoch},
+                                            {"best_val_loss", exact(progress.best_val_loss)},
+                                            {"elapsed_seconds", exact(progress.elapsed_seconds)}}
+                                           .dump();
+  file.metadata["adam"] = json{{"learning_rate", exact(adam.options.learning_rate)},
+                               {"beta1", exact(adam.options.beta1)},
+                               {"beta2", exact(adam.options.beta2)},
+                               {"epsilon", exact(adam.options.epsilon)},
+                               {"weight_decay", exact(adam.options.weight_decay)},
+                               {"clip_norm", exact(adam.options.clip_norm)},
+                               {"steps", adam.steps}}
+                              .dump();
+  return serialize_safetensors(file, Dtype::f32);
+}
+
+namespace {
+
+bool read_exact(const json& object, const char* key, double& out) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return false;
+  char* end = nullptr;
+  const std::string& text = it->get_ref<const std::string&>();
+  out = std::strtod(text.c_str(), &end);
+  return end && *end == '\0' && !text.empty();
+}
+
+bool read_integer(const json& object, const char* key, int64_t& out) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_number_integer()) return false;
+  out = it->get<int64_t>();
+  return true;
+}
+
+}  // namespace
+
+Result<Checkpoint> load_checkpoint(const uint8_t* bytes, size_t size, const std::string& source) {
+  auto file = parse_safetensors(bytes, size, source);
+  if (!file) return file.status();
+  auto model = model_from_tensor_file(file.value(), source, {"adam."});
+  if (!model) return model.status();
+  Checkpoint checkpoint;
+  checkpoint.model = std::move(model.value());
+  const std::string at = source + ": ";
+  auto metadata_json = [&](const char* key, json& out) -> Status {
+    const auto it = checkpoint.model.metadata.find(key);
+    if (it == checkpoint.model.metadata.end()) return Status::error(at + "not a checkpoint (no \"" + key + "\" metadata)");
+    out = json::parse(it->second, nullptr, false);
+    if (out.is_discarded() || !out.is_object()) return Status::error(at + "\"" + key + "\" metadata is not a JSON object");
+    checkpoint.model.metadata.erase(it);
+    return Status::ok();
+  };
+  json progress, adam;
+  TINT_RETURN_IF_ERROR(metadata_json("training_progress", progress));
+  TINT_RETURN_IF_ERROR(metadata_json("adam", adam));
+  TrainingProgress& p = checkpoint.progress;
+  int64_t epoch = 0, step_in_epoch = 0;
+  double lr = 0, beta1 = 0, beta2 = 0, epsilon = 0, decay = 0, clip = 0;
+  const auto seed = progress.find("seed");
+  if (seed == progress.end() || !seed->is_string() || !read_integer(progress, "step", p.step) ||
+      !read_integer(progress, "epoch", epoch) || !read_integer(progress, "step_in_epoch", step_in_epoch) ||
+      !read_exact(progress, "best_val_loss", p.best_val_loss) || !read_exact(progress, "elapsed_seconds", p.elapsed_seconds) ||
+      !read_exact(adam, "learning_rate", lr) || !read_exact(adam, "beta1", beta1) || !read_exact(adam, "beta2", beta2) ||
+      !read_exact(adam, "epsilon", epsilon) || !read_exact(adam, "weight_decay", decay) ||
+      !read_exact(adam, "clip_norm", clip) || !read_integer(adam, "steps", checkpoint.adam_steps)) {
+    return Status::error(at + "checkpoint metadata is incomplete or malformed");
+  }
+  p.seed = std::strtoull(seed->get_ref<const std::string&>().c_str(), nullptr, 10);
+  p.epoch = int(epoch);
+  p.step_in_epoch = int(step_in_epoch);
+  checkpoint.adam_options = {float(lr), float(beta1), float(beta2), float(epsilon), float(decay), float(clip)};
+  for (const auto& parameter : checkpoint.model.parameters) {
+    for (auto* moments : {&checkpoint.first_moment, &checkpoint.second_moment}) {
+      const std::string name = (moments == &checkpoint.first_moment ? "adam.m." : "adam.v.") + parameter.name;
+      const TensorEntry* entry = file->find(name);
+      if (!entry || entry->values.size() != parameter.values.size()) {
+        return Status::error(at + "checkpoint is missing optimiser state " + name);
+      }
+      moments->push_back(entry->values);
+    }
+  }
+  return checkpoint;
+}
+
+}  // namespace tint

@@ -1,0 +1,49 @@
+// The training step and the state a checkpoint holds. The loop around them (data, files,
+// signals, progress) lives in src/io/training_run; everything here is pure computation, so
+// resuming from a checkpoint replays the exact same arithmetic.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "adam.h"
+#include "model.h"
+#include "ops.h"
+#include "status.h"
+#include "tensor.h"
+#include "training_graph.h"
+
+namespace tint {
+
+// Where a run is: everything a checkpoint must restore for the run to continue bit for bit.
+// Random streams are derived from (seed, step), so no generator state beyond these is needed.
+struct TrainingProgress {
+  uint64_t seed = 1;
+  int64_t step = 0;          // optimiser steps done
+  int epoch = 0;             // current epoch (0-based)
+  int step_in_epoch = 0;     // batches of `epoch` already consumed
+  double best_val_loss = -1; // lowest validation loss seen; < 0 = none yet
+  double elapsed_seconds = 0;
+};
+
+// One optimiser step on a batch: forward (dropout on, its mask drawn from a stream fixed by
+// seed and step), MSE, backward, Adam. Returns the batch's loss (before the update).
+Result<double> train_step(TrainingGraph& graph, Model& model, Adam& adam, const Tensor& lightness,
+                          const Tensor& ab, uint64_t seed, int64_t step);
+// Mean MSE over batches without dropout or updates.
+Result<double> evaluation_loss(TrainingGraph& graph, const Tensor& lightness, const Tensor& ab);
+
+// Checkpoint = the model's weights file (f32) + "adam.m.<name>" / "adam.v.<name>" tensors +
+// metadata "training_progress" and "adam" (JSON). Written like any weights file.
+std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const TrainingProgress& progress);
+struct Checkpoint {
+  Model model;
+  AdamOptions adam_options;
+  int64_t adam_steps = 0;
+  std::vector<std::vector<float>> first_moment, second_moment;
+  TrainingProgress progress;
+};
+Result<Checkpoint> load_checkpoint(const uint8_t* bytes, size_t size, const std::string& source);
+
+}  // namespace tint

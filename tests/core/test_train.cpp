@@ -1,0 +1,176 @@
+// Training steps: a tiny overfit, bitwise resume through a checkpoint, checkpoint round trips,
+// and Adam's arithmetic on a case worked by hand.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+
+#include "train.h"
+
+using namespace tint;
+
+namespace {
+
+const char* small_net = R"({"name": "small", "working_size": 16, "layers": [
+  {"name": "c1", "op": "conv", "out": 16, "activation": "relu"},
+  {"name": "c2", "op": "conv", "out": 16, "stride": 2, "activation": "relu"},
+  {"name": "drop", "op": "dropout", "rate": 0.1},
+  {"name": "up", "op": "upsample", "mode": "bilinear"},
+  {"name": "cat", "op": "concat", "with": "c1"},
+  {"name": "head", "op": "conv", "out": 2},
+  {"name": "out", "op": "tanh"}]})";
+
+// 8 fixed 16x16 "crops": smooth lightness patterns whose colour is a fixed function of the
+// lightness, so a small network can learn it.
+void make_batch(Tensor& lightness, Tensor& ab) {
+  lightness = Tensor(8, 16, 16, 1);
+  ab = Tensor(8, 16, 16, 2);
+  for (int n = 0; n < 8; ++n)
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x) {
+        const float l = 0.5f + 0.45f * std::sin(0.4f * x * (1 + n % 3) + 0.3f * y * (1 + n / 3) + n);
+        lightness.at(n, y, x, 0) = l;
+        ab.at(n, y, x, 0) = 0.6f * (l - 0.5f);
+        ab.at(n, y, x, 1) = 0.4f * std::sin(6.0f * l);
+      }
+}
+
+Model small_model() {
+  auto model = create_model(parse_architecture(small_net, "small.json").value(), 5);
+  REQUIRE(model.is_ok());
+  return std::move(model.value());
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("a small network overfits 8 fixed crops: the loss falls at least 10x") {
+  for (const auto& backend_name : available_backends()) {
+    INFO(backend_name);
+    Model model = small_model();
+    auto backend = make_backend(backend_name, 1);
+    TrainingGraph graph(model, *backend.value());
+    AdamOptions options;
+    options.learning_rate = 1e-2f;
+    Adam adam(options, model.parameters);
+    Tensor lightness, ab;
+    make_batch(lightness, ab);
+    const double initial = evaluation_loss(graph, lightness, ab).value();
+    double final_loss = initial;
+    for (int step = 0; step < 300 && final_loss > initial / 10; ++step) {
+      REQUIRE(train_step(graph, model, adam, lightness, ab, 1, step).is_ok());
+      if (step % 25 == 24) final_loss = evaluation_loss(graph, lightness, ab).value();
+    }
+    INFO("loss " << initial << " -> " << final_loss);
+    CHECK(final_loss < initial / 10);
+  }
+}
+
+TEST_CASE("resuming from a checkpoint ends with bitwise the same weights") {
+  for (const auto& backend_name : available_backends()) {
+    for (int threads : {1, 2}) {
+      INFO(backend_name << " threads " << threads);
+      auto backend = make_backend(backend_name, threads);
+      Tensor lightness, ab;
+      make_batch(lightness, ab);
+      AdamOptions options;
+      options.weight_decay = 0.01f;
+      options.clip_norm = 1.0f;
+
+      Model straight = small_model();
+      TrainingGraph straight_graph(straight, *backend.value());
+      Adam straight_adam(options, straight.parameters);
+      for (int step = 0; step < 6; ++step)
+        REQUIRE(train_step(straight_graph, straight, straight_adam, lightness, ab, 9, step).is_ok());
+
+      Model first = small_model();
+      TrainingGraph first_graph(first, *backend.value());
+      Adam first_adam(options, first.parameters);
+      for (int step = 0; step < 3; ++step) REQUIRE(train_step(first_graph, first, first_adam, lightness, ab, 9, step).is_ok());
+      TrainingProgress progress;
+      progress.seed = 9;
+      progress.step = 3;
+      const auto bytes = save_checkpoint(first, first_adam, progress);
+
+      auto checkpoint = load_checkpoint(bytes.data(), bytes.size(), "checkpoint.safetensors");
+      REQUIRE(checkpoint.is_ok());
+      Model resumed = std::move(checkpoint->model);
+      Adam resumed_adam(checkpoint->adam_options, resumed.parameters);
+      resumed_adam.steps = checkpoint->adam_steps;
+      resumed_adam.first_moment = checkpoint->first_moment;
+      resumed_adam.second_moment = checkpoint->second_moment;
+      TrainingGraph resumed_graph(resumed, *backend.value());
+      for (int64_t step = checkpoint->progress.step; step < 6; ++step)
+        REQUIRE(train_step(resumed_graph, resumed, resumed_adam, lightness, ab, checkpoint->progress.seed, step).is_ok());
+
+      bool identical = true;
+      for (size_t p = 0; p < straight.parameters.size(); ++p)
+        identical &= same_bits(straight.parameters[p].values, resumed.parameters[p].values);
+      CHECK(identical);
+      // And the run really moved: the weights differ from the initial ones.
+      CHECK_FALSE(same_bits(straight.parameters[0].values, small_model().parameters[0].values));
+    }
+  }
+}
+
+TEST_CASE("checkpoints round-trip progress and optimiser state exactly, and are checked") {
+  Model model = small_model();
+  AdamOptions options;
+  options.learning_rate = 3e-4f;
+  options.weight_decay = 0.05f;
+  Adam adam(options, model.parameters);
+  adam.steps = 17;
+  for (auto& m : adam.first_moment)
+    for (size_t i = 0; i < m.size(); ++i) m[i] = 1e-3f * float(i % 13);
+  TrainingProgress progress{123456789012345ull, 17, 2, 5, 0.0123456789, 61.5};
+  const auto bytes = save_checkpoint(model, adam, progress);
+  auto loaded = load_checkpoint(bytes.data(), bytes.size(), "c.safetensors");
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->progress.seed == progress.seed);
+  CHECK(loaded->progress.step == 17);
+  CHECK(loaded->progress.epoch == 2);
+  CHECK(loaded->progress.step_in_epoch == 5);
+  CHECK(loaded->progress.best_val_loss == progress.best_val_loss);
+  CHECK(loaded->adam_options.learning_rate == options.learning_rate);
+  CHECK(loaded->adam_options.weight_decay == options.weight_decay);
+  CHECK(loaded->adam_steps == 17);
+  CHECK(same_bits(loaded->first_moment[0], adam.first_moment[0]));
+  CHECK(same_bits(loaded->model.parameters[2].values, model.parameters[2].values));
+  CHECK(loaded->model.metadata.count("training_progress") == 0);
+  // A plain weights file is not a checkpoint.
+  const auto weights = save_checkpoint(model, adam, progress);
+  CHECK_FALSE(load_checkpoint(weights.data(), weights.size() / 2, "half.safetensors").is_ok());
+}
+
+TEST_CASE("Adam's first steps match the formula worked by hand") {
+  std::vector<Parameter> parameters{{"p", {2}, {1.0f, -2.0f}}};
+  std::vector<std::vector<float>> gradients{{0.5f, -0.25f}};
+  AdamOptions options;
+  options.learning_rate = 0.1f;
+  Adam adam(options, parameters);
+  adam.step(parameters, gradients);
+  // Step 1: m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2: p -= lr * g / (|g| + eps).
+  CHECK(parameters[0].values[0] == Approx(1.0 - 0.1).epsilon(1e-6));
+  CHECK(parameters[0].values[1] == Approx(-2.0 + 0.1).epsilon(1e-6));
+  gradients = {{0.5f, 0.25f}};
+  adam.step(parameters, gradients);
+  // Step 2, first entry: g the same, so m_hat = 0.5 and v_hat = 0.25: another -lr.
+  CHECK(parameters[0].values[0] == Approx(0.8).epsilon(1e-6));
+  // Second entry: m = 0.9*(-0.025) + 0.025 = 0.0025, m_hat = 0.0025/0.19;
+  // v = 0.999 * 6.25e-5 + 0.001 * 0.25^2, v_hat = v / (1 - 0.999^2).
+  const double m = 0.0025 / 0.19, v = (0.999 * 6.25e-5 + 0.001 * 0.0625) / (1 - 0.999 * 0.999);
+  CHECK(parameters[0].values[1] == Approx(-1.9 - 0.1 * m / (std::sqrt(v) + 1e-8)).epsilon(1e-5));
+  // AdamW decays the weights before the update; clipping caps the global norm.
+  AdamOptions decayed = options;
+  decayed.weight_decay = 0.5f;
+  decayed.clip_norm = 0.1f;
+  std::vector<Parameter> w{{"w", {1}, {2.0f}}};
+  std::vector<std::vector<float>> g{{3.0f}};
+  Adam adamw(decayed, w);
+  CHECK(adamw.step(w, g) == Approx(3.0));
+  CHECK(g[0][0] == Approx(0.1f).epsilon(1e-4));
+  CHECK(w[0].values[0] == Approx(2.0 * (1 - 0.05) - 0.1).epsilon(1e-5));
+}
