@@ -9,6 +9,8 @@
 
 #include "commands.h"
 #include "common.h"
+#include "file_io.h"
+#include "train.h"
 
 namespace tint::cli {
 
@@ -17,7 +19,10 @@ namespace {
 struct BenchArguments {
   std::string model;
   int size = 256, threads = 1, runs = 5;
-  bool random_baseline = false;
+  std::string arch;     // random weights of this architecture (baseline or FILE.json)
+  std::string backend;  // empty: every backend
+  bool train = false;
+  int batch = 16, crop = 128;
 };
 
 struct BackendTimes {
@@ -33,15 +38,60 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-int run_bench(const BenchArguments& args) {
-  Result<Model> model = Status::error("");
-  if (args.model.empty() && (args.random_baseline || find_shipped_model().empty())) {
-    std::printf("model: baseline architecture with random weights (no --model given)\n");
-    std::fflush(stdout);
-    model = create_model(baseline_architecture(), 1);
-  } else {
-    model = load_model_file(args.model);
+Result<Model> bench_model(const BenchArguments& args) {
+  if (!args.model.empty() || (args.arch.empty() && !find_shipped_model().empty())) return load_model_file(args.model);
+  Architecture architecture = baseline_architecture();
+  if (!args.arch.empty() && args.arch != "baseline") {
+    auto text = read_file(args.arch, 1 << 20);
+    if (!text) return text.status();
+    auto parsed = parse_architecture(std::string(text->begin(), text->end()), args.arch);
+    if (!parsed) return parsed.status();
+    architecture = parsed.value();
   }
+  std::printf("model: %s architecture with random weights\n", architecture.name.c_str());
+  std::fflush(stdout);
+  return create_model(architecture, 1);
+}
+
+std::vector<std::string> bench_backends(const BenchArguments& args) {
+  return args.backend.empty() ? available_backends() : std::vector<std::string>{args.backend};
+}
+
+// Training steps per second (forward, MSE, backward, Adam) on random batches: the figure
+// tools/bench/train_vs_torch.sh sets against PyTorch's.
+int run_train_bench(const BenchArguments& args) {
+  auto model = bench_model(args);
+  if (!model) return print_error(model.message()), 1;
+  const int multiple = stride_multiple(model->architecture);
+  const int crop = (args.crop + multiple - 1) / multiple * multiple;
+  Tensor lightness(args.batch, crop, crop, 1), ab(args.batch, crop, crop, 2);
+  for (size_t i = 0; i < lightness.size(); ++i) lightness.data[i] = float((i * 7919) % 101) / 100.0f;
+  for (size_t i = 0; i < ab.size(); ++i) ab.data[i] = float((i * 104729) % 201) / 250.0f - 0.4f;
+  std::printf("training steps of %s, batch %d, crop %d, %d thread(s)\n", model->architecture.name.c_str(), args.batch,
+              crop, args.threads);
+  for (const auto& name : bench_backends(args)) {
+    auto backend = make_backend(name, args.threads);
+    if (!backend) return print_error(backend.message()), 1;
+    Model trained = model.value();
+    TrainingGraph graph(trained, *backend.value());
+    Adam adam({}, trained.parameters);
+    double best = 1e300;
+    for (int round = -1; round < args.runs; ++round) {  // round -1 warms up
+      const double start = now_ms();
+      auto loss = train_step(graph, trained, adam, lightness, ab, 1, round + 1);
+      if (!loss) return print_error(loss.message()), 1;
+      if (round >= 0) best = std::min(best, now_ms() - start);
+    }
+    std::printf("  %-8s %9.1f ms/step  %6.2f steps/s  %6.1f images/s  %6.1f GFLOP/s (forward+backward = 3x forward)\n",
+                name.c_str(), best, 1000.0 / best, 1000.0 * args.batch / best,
+                3.0 * model->flops(crop, crop) * args.batch / (best * 1e6));
+  }
+  return 0;
+}
+
+int run_bench(const BenchArguments& args) {
+  if (args.train) return run_train_bench(args);
+  auto model = bench_model(args);
   if (!model) return print_error(model.message()), 1;
   const Model& m = model.value();
   const int multiple = stride_multiple(m.architecture);
@@ -55,7 +105,7 @@ int run_bench(const BenchArguments& args) {
   const double conv_flops = 2.0 * 9 * conv_channels * conv_channels * conv_size * conv_size;
 
   std::vector<BackendTimes> backends;
-  for (const auto& name : available_backends()) {
+  for (const auto& name : bench_backends(args)) {
     auto engine = make_engine(m, name, args.threads);
     if (!engine) return print_error(engine.message()), 1;
     BackendTimes times;
@@ -124,10 +174,15 @@ Command add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArguments>();
   CLI::App* command = app.add_subcommand("bench", "Time the forward pass per layer on every backend");
   command->add_option("--model", args->model, "Weights file (default: the shipped model, else a random baseline)");
-  command->add_flag("--baseline", args->random_baseline, "Bench the baseline architecture with random weights");
+  command->add_option("--arch", args->arch, "Bench this architecture (baseline or FILE.json) with random weights");
+  command->add_option("--backend", args->backend, "Only this backend (default: all)")
+      ->check(CLI::IsMember(available_backends()));
   command->add_option("--size", args->size, "Input side in pixels")->check(CLI::Range(8, 4096))->capture_default_str();
   command->add_option("--threads", args->threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
   command->add_option("--runs", args->runs, "Timed rounds")->check(CLI::Range(1, 1000))->capture_default_str();
+  command->add_flag("--train", args->train, "Time training steps (forward, backward, Adam) instead");
+  command->add_option("--batch", args->batch, "Batch size for --train")->check(CLI::Range(1, 1024))->capture_default_str();
+  command->add_option("--crop", args->crop, "Crop side for --train")->check(CLI::Range(8, 1024))->capture_default_str();
   return {command, [args] { return run_bench(*args); }};
 }
 

@@ -189,17 +189,24 @@ class XnnpackBackend final : public Backend {
     for (size_t begin = 0; begin < pixels; begin += chunk) {
       const size_t count = std::min(chunk, pixels - begin);
       // columns[(k*in + i) * count + p] = x at the k-th tap of output pixel begin+p, channel i.
-      for (size_t p = 0; p < count; ++p) {
-        const size_t pixel = begin + p;
-        const int ox = int(pixel % g.w), oy = int(pixel / g.w % g.h), n = int(pixel / (size_t(g.w) * g.h));
+      // Blocks of 32 pixels keep the 9*in destination rows' current cache lines in L1 while a
+      // block is transposed into them.
+      constexpr size_t block = 32;
+      for (size_t block_begin = 0; block_begin < count; block_begin += block) {
+        const size_t block_end = std::min(count, block_begin + block);
         for (int k = 0; k < 9; ++k) {
-          const int iy = oy * stride + k / 3 - 1, ix = ox * stride + k % 3 - 1;
-          float* dst = columns.data() + size_t(k) * in * count + p;
-          if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) {
-            for (int i = 0; i < in; ++i) dst[size_t(i) * count] = 0.0f;
-          } else {
-            const float* src = input.ptr() + ((size_t(n) * x.h + iy) * x.w + ix) * in;
-            for (int i = 0; i < in; ++i) dst[size_t(i) * count] = src[i];
+          float* rows_k = columns.data() + size_t(k) * in * count;
+          for (size_t p = block_begin; p < block_end; ++p) {
+            const size_t pixel = begin + p;
+            const int ox = int(pixel % g.w), oy = int(pixel / g.w % g.h), n = int(pixel / (size_t(g.w) * g.h));
+            const int iy = oy * stride + k / 3 - 1, ix = ox * stride + k % 3 - 1;
+            float* dst = rows_k + p;
+            if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) {
+              for (int i = 0; i < in; ++i) dst[size_t(i) * count] = 0.0f;
+            } else {
+              const float* src = input.ptr() + ((size_t(n) * x.h + iy) * x.w + ix) * in;
+              for (int i = 0; i < in; ++i) dst[size_t(i) * count] = src[i];
+            }
           }
         }
       }

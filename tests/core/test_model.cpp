@@ -2,6 +2,9 @@
 // project's random generator (which create_model draws from).
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include <cmath>
 #include <string>
 
@@ -368,4 +371,13 @@ TEST_CASE("Random distributions") {
 TEST_CASE("architecture text with a NUL byte is rejected, not truncated") {
   const std::string text = with_layers(kHead) + std::string("\0{garbage", 9);
   CHECK_THAT(parse_error(text), Catch::Contains("architecture is not valid JSON"));
+}
+
+TEST_CASE("weights/architectures/baseline.json is the built-in baseline") {
+  std::ifstream file(std::string(TINT_TEST_DATA_DIR) + "/../../weights/architectures/baseline.json");
+  REQUIRE(file.good());
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  auto parsed = parse_architecture(text, "baseline.json");
+  REQUIRE(parsed.is_ok());
+  CHECK(parsed.value() == baseline_architecture());
 }
