@@ -33,40 +33,53 @@ inline vec4 load4(const float* p) {
 inline void store4(float* p, vec4 v) { std::memcpy(p, &v, sizeof(v)); }
 inline vec4 splat(float x) { return vec4{x, x, x, x}; }
 
-// Accumulates `pixels` (1..tile_pixels, compile-time) output pixels x 8 channels over one kernel
-// row: run = 3 * in_channels floats per pixel, inputs of pixel p start at input + p * pixel_step.
-template <int pixels>
-inline void accumulate_row(const float* input, int pixel_step, const float* weights, int run,
-                           vec4 (&acc)[tile_pixels][2]) {
-  const float* in0 = input;
-  const float* in1 = input + (pixels > 1 ? pixel_step : 0);
-  const float* in2 = input + (pixels > 2 ? 2 * pixel_step : 0);
-  const float* in3 = input + (pixels > 3 ? 3 * pixel_step : 0);
+// One output tile: 4 pixels x 8 channels over the 3 kernel rows. For kernel row ky, pixel p's
+// inputs are the run of 3*in floats at rows[ky] + p * pixel_step, and the weights the run of
+// 3*in*8 floats at weights + ky * run * 8. The accumulators are plain locals so the compiler
+// keeps all 8 in registers (an array passed by reference was spilled: 18 vs 33 GFLOP/s in V8).
+inline void tile_4x8(const float* const rows[3], int pixel_step, const float* weights, int run, vec4 bias0,
+                     vec4 bias1, vec4 out[8]) {
+  vec4 a00 = bias0, a01 = bias1, a10 = bias0, a11 = bias1, a20 = bias0, a21 = bias1, a30 = bias0, a31 = bias1;
+  for (int ky = 0; ky < 3; ++ky) {
+    const float* in = rows[ky];
+    const float* w = weights + size_t(ky) * run * block_channels;
+    const float* const w_end = w + size_t(run) * block_channels;
 #if defined(__clang__)
 #pragma clang loop unroll(disable)
 #endif
-  for (int k = 0; k < run; ++k) {
-    const vec4 w0 = load4(weights), w1 = load4(weights + 4);
-    weights += block_channels;
-    vec4 x = splat(in0[k]);
-    acc[0][0] += x * w0;
-    acc[0][1] += x * w1;
-    if (pixels > 1) {
-      x = splat(in1[k]);
-      acc[1][0] += x * w0;
-      acc[1][1] += x * w1;
-    }
-    if (pixels > 2) {
-      x = splat(in2[k]);
-      acc[2][0] += x * w0;
-      acc[2][1] += x * w1;
-    }
-    if (pixels > 3) {
-      x = splat(in3[k]);
-      acc[3][0] += x * w0;
-      acc[3][1] += x * w1;
+    for (; w < w_end; w += block_channels, ++in) {
+      const vec4 w0 = load4(w), w1 = load4(w + 4);
+      vec4 x = splat(in[0]);
+      a00 += x * w0;
+      a01 += x * w1;
+      x = splat(in[pixel_step]);
+      a10 += x * w0;
+      a11 += x * w1;
+      x = splat(in[2 * pixel_step]);
+      a20 += x * w0;
+      a21 += x * w1;
+      x = splat(in[3 * pixel_step]);
+      a30 += x * w0;
+      a31 += x * w1;
     }
   }
+  out[0] = a00, out[1] = a01, out[2] = a10, out[3] = a11, out[4] = a20, out[5] = a21, out[6] = a30, out[7] = a31;
+}
+
+// The same for one pixel (the row's remainder).
+inline void tile_1x8(const float* const rows[3], const float* weights, int run, vec4 bias0, vec4 bias1, vec4 out[2]) {
+  vec4 a0 = bias0, a1 = bias1;
+  for (int ky = 0; ky < 3; ++ky) {
+    const float* in = rows[ky];
+    const float* w = weights + size_t(ky) * run * block_channels;
+    const float* const w_end = w + size_t(run) * block_channels;
+    for (; w < w_end; w += block_channels, ++in) {
+      const vec4 x = splat(in[0]);
+      a0 += x * load4(w);
+      a1 += x * load4(w + 4);
+    }
+  }
+  out[0] = a0, out[1] = a1;
 }
 
 class SimdConv3x3 final : public Conv3x3 {
@@ -142,31 +155,26 @@ class SimdConv3x3 final : public Conv3x3 {
       const vec4 bias1 = load4(bias_.data() + block * block_channels + 4);
       const int lanes = std::min(block_channels, out_c - block * block_channels);
       int ox = 0;
+      vec4 acc[2 * tile_pixels];
       for (; ox + tile_pixels <= out_w; ox += tile_pixels) {
-        vec4 acc[tile_pixels][2];
-        for (auto& a : acc) a[0] = bias0, a[1] = bias1;
-        for (int ky = 0; ky < 3; ++ky) {
-          accumulate_row<tile_pixels>(rows[ky] + size_t(ox) * pixel_step, pixel_step,
-                                      block_weights + size_t(ky) * run * block_channels, run, acc);
-        }
+        const float* tile_rows[3] = {rows[0] + size_t(ox) * pixel_step, rows[1] + size_t(ox) * pixel_step,
+                                     rows[2] + size_t(ox) * pixel_step};
+        tile_4x8(tile_rows, pixel_step, block_weights, run, bias0, bias1, acc);
         store_tile(acc, tile_pixels, out_row + size_t(ox) * out_c + block * block_channels, out_c, lanes);
       }
       for (; ox < out_w; ++ox) {
-        vec4 acc[tile_pixels][2];
-        acc[0][0] = bias0, acc[0][1] = bias1;
-        for (int ky = 0; ky < 3; ++ky) {
-          accumulate_row<1>(rows[ky] + size_t(ox) * pixel_step, pixel_step,
-                            block_weights + size_t(ky) * run * block_channels, run, acc);
-        }
+        const float* tile_rows[3] = {rows[0] + size_t(ox) * pixel_step, rows[1] + size_t(ox) * pixel_step,
+                                     rows[2] + size_t(ox) * pixel_step};
+        tile_1x8(tile_rows, block_weights, run, bias0, bias1, acc);
         store_tile(acc, 1, out_row + size_t(ox) * out_c + block * block_channels, out_c, lanes);
       }
     }
   }
 
-  void store_tile(vec4 (&acc)[tile_pixels][2], int pixels, float* out, int out_c, int lanes) const {
+  void store_tile(const vec4* acc, int pixels, float* out, int out_c, int lanes) const {
     const vec4 zero = splat(0.0f);
     for (int p = 0; p < pixels; ++p) {
-      vec4 a0 = acc[p][0], a1 = acc[p][1];
+      vec4 a0 = acc[2 * p], a1 = acc[2 * p + 1];
       if (spec_.relu) {
         a0 = a0 > zero ? a0 : zero;
         a1 = a1 > zero ? a1 : zero;
