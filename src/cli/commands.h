@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace CLI {
 class App;
@@ -17,5 +18,9 @@ struct Command {
 Command add_colorize_command(CLI::App& app);
 Command add_info_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_train_command(CLI::App& app);
+
+// The command line as typed, recorded in trained weights' metadata.
+extern std::string invocation;
 
 }  // namespace tint::cli

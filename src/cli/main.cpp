@@ -7,20 +7,24 @@
 
 #include "commands.h"
 
+std::string tint::cli::invocation;
+
 int main(int argc, char** argv) {
   CLI::App app{"tint - colourise photos on your own machine"};
   app.set_version_flag("--version", "tint 0.1.0");
   app.require_subcommand(1);
   std::vector<tint::cli::Command> commands = {tint::cli::add_colorize_command(app),
                                               tint::cli::add_info_command(app),
-                                              tint::cli::add_bench_command(app)};
+                                              tint::cli::add_bench_command(app),
+                                              tint::cli::add_train_command(app)};
+  for (int i = 0; i < argc; ++i) tint::cli::invocation += (i ? " " : "") + std::string(i ? argv[i] : "tint");
   const auto is_command = [&](const std::string& name) {
     for (const auto& command : commands)
       if (command.app->get_name() == name) return true;
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    std::fprintf(stderr, "tint: unknown command '%s' (expected colorize, info or bench; see tint --help)\n", argv[1]);
+    std::fprintf(stderr, "tint: unknown command '%s' (expected colorize, train, info or bench; see tint --help)\n", argv[1]);
     return 2;
   }
   try {

@@ -47,6 +47,7 @@ std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const
                                             {"epoch", progress.epoch},
                                             {"step_in_epoch", progress.step_in_epoch},
                                             {"best_val_loss", exact(progress.best_val_loss)},
+                                            {"epoch_loss_sum", exact(progress.epoch_loss_sum)},
                                             {"elapsed_seconds", exact(progress.elapsed_seconds)}}
                                            .dump();
   file.metadata["adam"] = json{{"learning_rate", exact(adam.options.learning_rate)},
@@ -105,7 +106,7 @@ Result<Checkpoint> load_checkpoint(const uint8_t* bytes, size_t size, const std:
   const auto seed = progress.find("seed");
   if (seed == progress.end() || !seed->is_string() || !read_integer(progress, "step", p.step) ||
       !read_integer(progress, "epoch", epoch) || !read_integer(progress, "step_in_epoch", step_in_epoch) ||
-      !read_exact(progress, "best_val_loss", p.best_val_loss) || !read_exact(progress, "elapsed_seconds", p.elapsed_seconds) ||
+      !read_exact(progress, "best_val_loss", p.best_val_loss) || !read_exact(progress, "epoch_loss_sum", p.epoch_loss_sum) || !read_exact(progress, "elapsed_seconds", p.elapsed_seconds) ||
       !read_exact(adam, "learning_rate", lr) || !read_exact(adam, "beta1", beta1) || !read_exact(adam, "beta2", beta2) ||
       !read_exact(adam, "epsilon", epsilon) || !read_exact(adam, "weight_decay", decay) ||
       !read_exact(adam, "clip_norm", clip) || !read_integer(adam, "steps", checkpoint.adam_steps)) {

@@ -24,6 +24,7 @@ struct TrainingProgress {
   int epoch = 0;             // current epoch (0-based)
   int step_in_epoch = 0;     // batches of `epoch` already consumed
   double best_val_loss = -1; // lowest validation loss seen; < 0 = none yet
+  double epoch_loss_sum = 0; // sum of this epoch's batch losses so far
   double elapsed_seconds = 0;
 };
 

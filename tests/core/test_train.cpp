@@ -125,7 +125,7 @@ TEST_CASE("checkpoints round-trip progress and optimiser state exactly, and are 
   adam.steps = 17;
   for (auto& m : adam.first_moment)
     for (size_t i = 0; i < m.size(); ++i) m[i] = 1e-3f * float(i % 13);
-  TrainingProgress progress{123456789012345ull, 17, 2, 5, 0.0123456789, 61.5};
+  TrainingProgress progress{123456789012345ull, 17, 2, 5, 0.0123456789, 0.75, 61.5};
   const auto bytes = save_checkpoint(model, adam, progress);
   auto loaded = load_checkpoint(bytes.data(), bytes.size(), "c.safetensors");
   REQUIRE(loaded.is_ok());
@@ -134,6 +134,8 @@ TEST_CASE("checkpoints round-trip progress and optimiser state exactly, and are 
   CHECK(loaded->progress.epoch == 2);
   CHECK(loaded->progress.step_in_epoch == 5);
   CHECK(loaded->progress.best_val_loss == progress.best_val_loss);
+  CHECK(loaded->progress.epoch_loss_sum == progress.epoch_loss_sum);
+  CHECK(loaded->progress.elapsed_seconds == progress.elapsed_seconds);
   CHECK(loaded->adam_options.learning_rate == options.learning_rate);
   CHECK(loaded->adam_options.weight_decay == options.weight_decay);
   CHECK(loaded->adam_steps == 17);

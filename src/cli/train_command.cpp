@@ -1,0 +1,97 @@
+// tint train: flags to TrainingRunOptions; the run itself is src/io/training_run.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "common.h"
+#include "file_io.h"
+#include "training_run.h"
+
+namespace tint::cli {
+
+namespace {
+
+struct TrainArguments {
+  TrainingRunOptions run;
+  std::string arch;
+};
+
+int run_train(TrainArguments& args) {
+  if (args.run.data_folders.empty() && args.run.cifar10_folder.empty()) {
+    print_error("train: give --data DIR (photo folders) and/or --cifar10 DIR");
+    return 2;
+  }
+  if (args.run.resume.empty()) {
+    if (args.arch.empty()) {
+      print_error("train: give --arch baseline|FILE.json (or --resume CHECKPOINT)");
+      return 2;
+    }
+    if (args.arch == "baseline") {
+      args.run.architecture = baseline_architecture();
+    } else {
+      auto text = read_file(args.arch, 1 << 20);
+      if (!text) return print_error(text.message()), 2;
+      auto architecture = parse_architecture(std::string(text->begin(), text->end()), args.arch);
+      if (!architecture) return print_error(architecture.message()), 2;
+      args.run.architecture = architecture.value();
+    }
+  }
+  bool interrupted = false;
+  const Status status = run_training(args.run, &interrupted);
+  if (!status) return print_error(status.message()), 1;
+  return interrupted ? 130 : 0;
+}
+
+}  // namespace
+
+Command add_train_command(CLI::App& app) {
+  auto args = std::make_shared<TrainArguments>();
+  TrainingRunOptions& run = args->run;
+  run.threads = default_threads();
+  CLI::App* command = app.add_subcommand("train", "Train a model from folders of photos and/or CIFAR-10");
+  command->add_option("--data", run.data_folders, "Photo folders (searched recursively; JPEG, PNG, WebP)");
+  command->add_option("--cifar10", run.cifar10_folder, "Folder with CIFAR-10 data_batch_N.bin files");
+  command->add_option("--arch", args->arch, "baseline, or an architecture JSON file");
+  command->add_option("--out-dir", run.out_dir, "Where weights, checkpoints and metrics go")->required();
+  command->add_option("--epochs", run.epochs, "Epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+  command->add_option("--batch", run.batch, "Batch size")->check(CLI::Range(1, 4096))->capture_default_str();
+  command->add_option("--crop", run.crop, "Crop side in pixels")->check(CLI::Range(8, 4096))->capture_default_str();
+  command->add_option("--lr", run.learning_rate, "Adam learning rate")->check(CLI::Range(1e-8, 1.0))->capture_default_str();
+  command->add_option("--weight-decay", run.weight_decay, "Decoupled weight decay (AdamW); 0 = Adam")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  command->add_option("--clip-norm", run.clip_norm, "Clip the gradients' global norm; 0 = off")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  command->add_option("--val", run.val_fraction, "Share of images held out for validation")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
+  command->add_option("--seed", run.seed, "Seed of the split, crops, dropout and initial weights")->capture_default_str();
+  command->add_option("--threads", run.threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
+  command->add_option("--max-side", run.max_side, "Cap each photo's long side in memory")
+      ->check(CLI::Range(16, 16384))
+      ->capture_default_str();
+  command->add_option("--min-scale", run.min_scale, "Random downscale of crops: [min-scale, 1]")
+      ->check(CLI::Range(0.05, 1.0))
+      ->capture_default_str();
+  command->add_option("--resume", run.resume, "Continue from a checkpoint.safetensors");
+  command->add_option("--checkpoint-steps", run.checkpoint_steps, "Checkpoint every K steps; 0 = off")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 40))
+      ->capture_default_str();
+  command->add_option("--checkpoint-minutes", run.checkpoint_minutes, "Checkpoint every M minutes; 0 = off")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  command->add_option("--max-minutes", run.max_minutes, "Stop with a checkpoint after M minutes; 0 = no limit")
+      ->check(CLI::Range(0.0, 1e7))
+      ->capture_default_str();
+  command->add_option("--max-steps", run.max_steps, "Stop with a checkpoint at this step; 0 = no limit")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 40))
+      ->capture_default_str();
+  return {command, [args] {
+            args->run.command_line = invocation;
+            return run_train(*args);
+          }};
+}
+
+}  // namespace tint::cli

@@ -1,0 +1,44 @@
+// `tint train` as a library call: data, the loop, checkpoints, metrics and curves on disk.
+// A run killed at any moment loses at most the work since its last checkpoint; SIGINT/SIGTERM
+// write one and stop cleanly; --resume continues bit for bit (same seed and thread count).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model.h"
+#include "status.h"
+
+namespace tint {
+
+struct TrainingRunOptions {
+  std::vector<std::string> data_folders;
+  std::string cifar10_folder;
+  Architecture architecture;  // ignored when resuming (the checkpoint's is used)
+  std::string out_dir;
+  int epochs = 10;
+  int batch = 16;
+  int crop = 128;
+  float learning_rate = 3e-4f;
+  float weight_decay = 0.0f;
+  float clip_norm = 0.0f;
+  double val_fraction = 0.1;
+  uint64_t seed = 1;
+  int threads = 1;
+  int max_side = 512;       // long-side cap of each photo in memory
+  float min_scale = 0.5f;   // random downscale range of a crop: [min_scale, 1]
+  std::string resume;       // checkpoint to continue from
+  int64_t checkpoint_steps = 0;      // 0: off
+  double checkpoint_minutes = 10.0;  // 0: off
+  double max_minutes = 0.0;          // stop (with a checkpoint) after this long; 0: no limit
+  int64_t max_steps = 0;             // stop (with a checkpoint) at this total step; 0: no limit
+  std::string command_line;          // recorded in the weights' metadata
+};
+
+// Runs to the last epoch, to max_minutes, or to a signal. Returns an error for bad data,
+// unwritable output, or a checkpoint that does not fit; `interrupted` says whether it stopped
+// early (checkpoint written).
+Status run_training(const TrainingRunOptions& options, bool* interrupted = nullptr);
+
+}  // namespace tint

@@ -1,0 +1,173 @@
+// `tint train` end to end on generated photo folders: outputs, errors, and a run stopped and
+// resumed twice that ends with bitwise the same weights as an uninterrupted one.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "file_io.h"
+#include "image_io.h"
+#include "weights.h"
+
+using namespace tint;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int status;
+  std::string output;
+};
+
+Run run_tint(const std::string& arguments) {
+  const std::string command = std::string(TINT_CLI_PATH) + " " + arguments + " 2>&1";
+  Run run{-1, ""};
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe);
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
+  const int raw = pclose(pipe);
+  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  return run;
+}
+
+const char* tiny_arch = R"({"name": "tiny", "working_size": 32, "layers": [
+  {"name": "enc", "op": "conv", "out": 6, "stride": 2, "activation": "relu"},
+  {"name": "drop", "op": "dropout", "rate": 0.2},
+  {"name": "up", "op": "upsample", "mode": "bilinear"},
+  {"name": "head", "op": "conv", "out": 2},
+  {"name": "out", "op": "tanh"}]})";
+
+struct Workspace {
+  fs::path dir;
+  std::string data, arch;
+  Workspace() {
+    dir = fs::temp_directory_path() / ("tint-train-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "photos" / "nested");
+    data = (dir / "photos").string();
+    for (int i = 0; i < 12; ++i) {
+      Image image(40 + 3 * i, 36 + 2 * i, 3);
+      for (int y = 0; y < image.height; ++y)
+        for (int x = 0; x < image.width; ++x) {
+          uint8_t* p = &image.data[(size_t(y) * image.width + x) * 3];
+          p[0] = uint8_t(128 + 100 * std::sin(0.2 * x + i));
+          p[1] = uint8_t(128 + 90 * std::sin(0.15 * y + 2 * i));
+          p[2] = uint8_t((x * y + 7 * i) % 256);
+        }
+      const fs::path path = dir / "photos" / (i % 2 ? "nested" : "") / ("p" + std::to_string(i) + (i % 3 ? ".png" : ".jpg"));
+      REQUIRE(write_image(path.string(), image).is_ok());
+    }
+    arch = (dir / "tiny.json").string();
+    std::ofstream(arch) << tiny_arch;
+  }
+  ~Workspace() { fs::remove_all(dir); }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+  std::string train(const std::string& out, const std::string& extra) const {
+    return "train --data " + data + " --arch " + arch + " --out-dir " + path(out) +
+           " --epochs 3 --batch 4 --crop 32 --lr 0.003 --seed 7 --threads 2 --val 0.3 " + extra;
+  }
+};
+
+Model load(const std::string& path) {
+  auto bytes = read_file(path);
+  REQUIRE(bytes.is_ok());
+  auto model = load_model(bytes->data(), bytes->size(), path);
+  REQUIRE(model.is_ok());
+  return std::move(model.value());
+}
+
+bool same_weights(const Model& a, const Model& b) {
+  if (a.parameters.size() != b.parameters.size()) return false;
+  for (size_t p = 0; p < a.parameters.size(); ++p) {
+    const auto& x = a.parameters[p].values;
+    const auto& y = b.parameters[p].values;
+    if (x.size() != y.size() || std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("tint train writes weights, checkpoint, metrics and curves") {
+  Workspace ws;
+  const Run run = run_tint(ws.train("run", ""));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  for (const char* name : {"best.safetensors", "last.safetensors", "checkpoint.safetensors", "metrics.csv", "loss.svg"}) {
+    CHECK(fs::exists(ws.path("run/") + name));
+  }
+  // "12 images: T training, V validation": 3 epochs of T/4 full batches.
+  int training = 0, validation = 0;
+  const size_t summary = run.output.find("12 images: ");
+  REQUIRE(summary != std::string::npos);
+  REQUIRE(std::sscanf(run.output.c_str() + summary, "12 images: %d training, %d validation", &training, &validation) == 2);
+  CHECK(validation > 0);
+  const Model last = load(ws.path("run/last.safetensors"));
+  REQUIRE(last.metadata.count("training"));
+  CHECK(last.metadata.at("training").find("\"steps\":" + std::to_string(3 * (training / 4))) != std::string::npos);
+  std::ifstream metrics(ws.path("run/metrics.csv"));
+  std::string header;
+  std::getline(metrics, header);
+  CHECK(header == "step,epoch,train_loss,val_loss,lr,images_per_s");
+  int validation_rows = 0;
+  for (std::string line; std::getline(metrics, line);) validation_rows += line.find(",,") == std::string::npos && line.back() == ',';
+  CHECK(validation_rows == 3);  // one per epoch
+  // The trained weights colourise.
+  const Run colorize = run_tint("colorize " + ws.data + "/p0.jpg -o " + ws.path("c.png") + " --model " + ws.path("run/best.safetensors"));
+  INFO(colorize.output);
+  CHECK(colorize.status == 0);
+}
+
+TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run's weights") {
+  Workspace ws;
+  Run run = run_tint(ws.train("straight", ""));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  run = run_tint(ws.train("pieces", "--max-steps 1"));
+  INFO(run.output);
+  REQUIRE(run.status == 130);
+  CHECK(run.output.find("--resume") != std::string::npos);
+  run = run_tint(ws.train("pieces", "--max-steps 4 --resume " + ws.path("pieces/checkpoint.safetensors")));
+  INFO(run.output);
+  REQUIRE(run.status == 130);
+  run = run_tint(ws.train("pieces", "--resume " + ws.path("pieces/checkpoint.safetensors")));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK(same_weights(load(ws.path("straight/last.safetensors")), load(ws.path("pieces/last.safetensors"))));
+  CHECK(same_weights(load(ws.path("straight/best.safetensors")), load(ws.path("pieces/best.safetensors"))));
+}
+
+TEST_CASE("tint train: clear errors for bad data and flags") {
+  Workspace ws;
+  fs::create_directories(ws.path("empty"));
+  const std::string blocker = ws.path("blocker");
+  std::ofstream(blocker) << "x";
+  const std::pair<std::string, std::string> cases[] = {
+      {"train --data " + ws.path("empty") + " --arch baseline --out-dir " + ws.path("o"), "no JPEG, PNG or WebP"},
+      {"train --data " + ws.path("missing") + " --arch baseline --out-dir " + ws.path("o"), "missing"},
+      {"train --data " + ws.data + " --arch baseline --crop 512 --out-dir " + ws.path("o"), "crop 512"},
+      {"train --data " + ws.data + " --arch " + ws.path("nope.json") + " --out-dir " + ws.path("o"), "nope.json"},
+      {"train --data " + ws.data + " --arch " + ws.data + "/p1.png --out-dir " + ws.path("o"), "p1.png"},
+      {"train --data " + ws.data + " --arch baseline --out-dir " + blocker + "/sub", "blocker"},
+      {"train --data " + ws.data + " --out-dir " + ws.path("o"), "--arch"},
+      {"train --arch baseline --out-dir " + ws.path("o"), "--data"},
+      {"train --data " + ws.data + " --arch baseline --out-dir o --epochs 0", "epochs"},
+      {"train --data " + ws.data + " --arch baseline --out-dir o --val 1.5", "val"},
+      {"train --data " + ws.data + " --arch baseline --out-dir o --lr -1", "lr"},
+      {"train --data " + ws.data + " --arch baseline --out-dir " + ws.path("o") + " --resume " + ws.data + "/p0.jpg", "p0.jpg"},
+  };
+  for (const auto& [arguments, mentions] : cases) {
+    const Run run = run_tint(arguments);
+    INFO(arguments << "\n" << run.output);
+    CHECK(run.status != 0);
+    CHECK(run.status < 128);
+    CHECK(run.output.find(mentions) != std::string::npos);
+  }
+}
