@@ -197,44 +197,63 @@ class XnnpackBackend final : public Backend {
     const Shape x = input.shape, g = grad_output.shape;
     const size_t pixels = size_t(g.n) * g.h * g.w, rows = size_t(9) * in;
     const size_t chunk = std::min<size_t>(pixels, 2048);
-    std::vector<float> columns(rows * chunk), product(rows * out), sum(rows * out, 0.0f);
+    // Rows of the transposed im2col are padded by 16 floats: at a power-of-two stride (8 KB for
+    // 2048 pixels) every row's line fell in the same L1 set, and the transposing stores missed
+    // (a third of a whole training step went to them).
+    const size_t row_stride = chunk + 16;
+    // Scratch kept across calls: the columns alone reach 38 MB for a 512-channel layer, and
+    // fresh zeroed pages each step cost page faults and memsets.
+    columns_.resize(rows * row_stride);
+    product_.resize(rows * out);
+    sum_.assign(rows * out, 0.0f);
     for (size_t begin = 0; begin < pixels; begin += chunk) {
       const size_t count = std::min(chunk, pixels - begin);
-      // columns[(k*in + i) * count + p] = x at the k-th tap of output pixel begin+p, channel i.
+      // columns[(k*in + i) * row_stride + p] = x at the k-th tap of output pixel begin+p, channel i.
       // Blocks of 32 pixels keep the 9*in destination rows' current cache lines in L1 while a
-      // block is transposed into them.
+      // block is transposed into them; blocks go to the pool's threads (disjoint columns).
+      struct Transpose {
+        const float* input;
+        float* columns;
+        Shape x, g;
+        int in, stride;
+        size_t begin, count, row_stride;
+      } job{input.ptr(), columns_.data(), x, g, in, stride, begin, count, row_stride};
       constexpr size_t block = 32;
-      for (size_t block_begin = 0; block_begin < count; block_begin += block) {
-        const size_t block_end = std::min(count, block_begin + block);
-        for (int k = 0; k < 9; ++k) {
-          float* rows_k = columns.data() + size_t(k) * in * count;
-          for (size_t p = block_begin; p < block_end; ++p) {
-            const size_t pixel = begin + p;
-            const int ox = int(pixel % g.w), oy = int(pixel / g.w % g.h), n = int(pixel / (size_t(g.w) * g.h));
-            const int iy = oy * stride + k / 3 - 1, ix = ox * stride + k % 3 - 1;
-            float* dst = rows_k + p;
-            if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) {
-              for (int i = 0; i < in; ++i) dst[size_t(i) * count] = 0.0f;
-            } else {
-              const float* src = input.ptr() + ((size_t(n) * x.h + iy) * x.w + ix) * in;
-              for (int i = 0; i < in; ++i) dst[size_t(i) * count] = src[i];
+      pthreadpool_parallelize_1d(
+          pool_.get(),
+          [](void* context, size_t block_index) {
+            const Transpose& t = *static_cast<const Transpose*>(context);
+            const size_t block_begin = block_index * block, block_end = std::min(t.count, block_begin + block);
+            for (int k = 0; k < 9; ++k) {
+              float* rows_k = t.columns + size_t(k) * t.in * t.row_stride;
+              for (size_t p = block_begin; p < block_end; ++p) {
+                const size_t pixel = t.begin + p;
+                const int ox = int(pixel % t.g.w), oy = int(pixel / t.g.w % t.g.h), n = int(pixel / (size_t(t.g.w) * t.g.h));
+                const int iy = oy * t.stride + k / 3 - 1, ix = ox * t.stride + k % 3 - 1;
+                float* dst = rows_k + p;
+                if (iy < 0 || iy >= t.x.h || ix < 0 || ix >= t.x.w) {
+                  for (int i = 0; i < t.in; ++i) dst[size_t(i) * t.row_stride] = 0.0f;
+                } else {
+                  const float* src = t.input + ((size_t(n) * t.x.h + iy) * t.x.w + ix) * t.in;
+                  for (int i = 0; i < t.in; ++i) dst[size_t(i) * t.row_stride] = src[i];
+                }
+              }
             }
-          }
-        }
-      }
+          },
+          &job, (count + block - 1) / block, 0);
       xnn_operator_t op = nullptr;
-      TINT_XNN_CHECK(xnn_create_fully_connected_nc_f32(count, out, count, out, grad_output.ptr() + begin * out,
+      TINT_XNN_CHECK(xnn_create_fully_connected_nc_f32(count, out, row_stride, out, grad_output.ptr() + begin * out,
                                                        nullptr, no_min, no_max, XNN_FLAG_TRANSPOSE_WEIGHTS, &op),
                      "fully-connected create");
       Operator owner(op);
-      TINT_XNN_CHECK(xnn_setup_fully_connected_nc_f32(op, rows, columns.data(), product.data(), pool_.get()),
+      TINT_XNN_CHECK(xnn_setup_fully_connected_nc_f32(op, rows, columns_.data(), product_.data(), pool_.get()),
                      "fully-connected setup");
       TINT_XNN_CHECK(xnn_run_operator(op, pool_.get()), "fully-connected");
-      for (size_t j = 0; j < sum.size(); ++j) sum[j] += product[j];
+      for (size_t j = 0; j < sum_.size(); ++j) sum_[j] += product_[j];
     }
     for (int o = 0; o < out; ++o)
       for (int i = 0; i < in; ++i)
-        for (int k = 0; k < 9; ++k) grad_weight[(size_t(o) * in + i) * 9 + k] = sum[(size_t(k) * in + i) * out + o];
+        for (int k = 0; k < 9; ++k) grad_weight[(size_t(o) * in + i) * 9 + k] = sum_[(size_t(k) * in + i) * out + o];
     return Status::ok();
   }
 
@@ -251,6 +270,7 @@ class XnnpackBackend final : public Backend {
 
   int threads_;
   Pool pool_;
+  std::vector<float> columns_, product_, sum_;  // conv3x3_backward_weight's scratch
 };
 
 }  // namespace
