@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <csignal>
 #include <fstream>
+#include <iterator>
 
 #include "file_io.h"
 #include "image_io.h"
@@ -142,6 +144,43 @@ TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run'
   REQUIRE(run.status == 0);
   CHECK(same_weights(load(ws.path("straight/last.safetensors")), load(ws.path("pieces/last.safetensors"))));
   CHECK(same_weights(load(ws.path("straight/best.safetensors")), load(ws.path("pieces/best.safetensors"))));
+}
+
+TEST_CASE("tint train saves a checkpoint and exits cleanly on SIGINT and SIGTERM") {
+  Workspace ws;
+  for (int signal_number : {SIGINT, SIGTERM}) {
+    INFO("signal " << signal_number);
+    const std::string out = ws.path("signal" + std::to_string(signal_number));
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      const std::string log = out + ".log";
+      freopen(log.c_str(), "w", stderr);
+      execl(TINT_CLI_PATH, "tint", "train", "--data", ws.data.c_str(), "--arch", ws.arch.c_str(), "--out-dir",
+            out.c_str(), "--epochs", "100000", "--batch", "4", "--crop", "32", "--threads", "1",
+            "--checkpoint-minutes", "0", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Wait until training has really started (a metrics row or a progress line), then signal.
+    bool started = false;
+    for (int i = 0; i < 300 && !started; ++i) {
+      usleep(20000);
+      std::ifstream log(out + ".log");
+      const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      started = text.find("epoch 1/") != std::string::npos;
+    }
+    REQUIRE(started);
+    kill(child, signal_number);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 130);
+    auto bytes = read_file(out + "/checkpoint.safetensors");
+    REQUIRE(bytes.is_ok());
+    auto file = parse_safetensors(bytes->data(), bytes->size(), "checkpoint");
+    REQUIRE(file.is_ok());
+    CHECK(file->metadata.count("training_progress") == 1);
+  }
 }
 
 TEST_CASE("tint train: clear errors for bad data and flags") {
