@@ -166,8 +166,9 @@ Result<Image> colorize(const Image& input, Network& network, const ColorizeOptio
       lab_to_linear_in_gamut(row[x], a, b, linear[0], linear[1], linear[2]);
       const size_t out_index = (size_t(y) * width + x) * out_channels;
       for (int k = 0; k < 3; ++k) {
-        const float value = linear_to_srgb(std::clamp(linear[k], 0.0f, 1.0f));
-        output.set_sample(out_index + k, uint32_t(std::lround(value * max_value)));
+        const float clamped = std::clamp(linear[k], 0.0f, 1.0f);
+        output.set_sample(out_index + k, input.bits == 8 ? linear_to_srgb8(clamped)
+                                                         : uint32_t(std::lround(linear_to_srgb(clamped) * max_value)));
       }
       if (out_channels == 4) {
         output.set_sample(out_index + 3, input.sample((size_t(y) * width + x) * input.channels + input.channels - 1));

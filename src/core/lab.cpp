@@ -1,5 +1,6 @@
 #include "lab.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tint {
@@ -27,6 +28,41 @@ inline float lab_f_inverse(float f) {
 
 float srgb_to_linear(float c) {
   return c <= 0.04045f ? c / 12.92f : std::pow((c + 0.055f) / 1.055f, 2.4f);
+}
+
+// Linear light -> 8-bit sRGB without a pow per channel: the 8-bit value is the number of level
+// boundaries at or below the input (boundary k = linear((k - 1/2) / 255)), found from a
+// 4096-entry guess plus at most a step or two, so it equals rounding linear_to_srgb exactly
+// (up to float ties). pow() was the largest cost of colourising a large photo after PNG output.
+namespace {
+class Srgb8Encoder {
+ public:
+  Srgb8Encoder() {
+    for (int k = 1; k < 256; ++k) boundary_[k] = srgb_to_linear((float(k) - 0.5f) / 255.0f);
+    boundary_[0] = -1.0f;
+    boundary_[256] = 2.0f;
+    int level = 0;
+    for (int i = 0; i < guesses; ++i) {
+      while (boundary_[level + 1] <= float(i) / (guesses - 1)) ++level;
+      guess_[i] = uint8_t(level);
+    }
+  }
+  uint8_t operator()(float linear) const {  // linear in [0, 1]
+    int level = guess_[int(linear * (guesses - 1))];
+    while (boundary_[level + 1] <= linear) ++level;
+    return uint8_t(level);
+  }
+
+ private:
+  static constexpr int guesses = 4096;
+  float boundary_[257];
+  uint8_t guess_[guesses];
+};
+}  // namespace
+
+uint8_t linear_to_srgb8(float linear) {
+  static const Srgb8Encoder encoder;
+  return encoder(std::clamp(linear, 0.0f, 1.0f));
 }
 
 float linear_to_srgb(float c) {

@@ -3,6 +3,8 @@
 // 7.787 t + 16/116. Channels are floats in [0, 1]; L in [0, 100], a and b roughly [-128, 127].
 #pragma once
 
+#include <cstdint>
+
 namespace tint {
 
 struct Lab {
@@ -11,6 +13,8 @@ struct Lab {
 
 float srgb_to_linear(float c);
 float linear_to_srgb(float c);
+// round(linear_to_srgb(c) * 255) for c clamped to [0, 1], without pow (table + boundaries).
+uint8_t linear_to_srgb8(float c);
 Lab srgb_to_lab(float r, float g, float b);
 // L alone (it depends only on luminance Y): what the network sees.
 float srgb_to_lightness(float r, float g, float b);

@@ -80,3 +80,17 @@ TEST_CASE("companding is continuous at its breakpoints and inverts") {
   CHECK(linear_to_srgb(0.0031308f) == Approx(0.0031308f * 12.92f).epsilon(1e-3));
   for (float c = 0.0f; c <= 1.0f; c += 0.01f) CHECK(linear_to_srgb(srgb_to_linear(c)) == Approx(c).margin(1e-5));
 }
+
+TEST_CASE("the table-driven 8-bit sRGB encoder equals rounding the formula") {
+  int mismatches = 0;
+  for (int i = 0; i <= 1 << 20; ++i) {
+    const float c = float(i) / float(1 << 20);
+    const int exact = int(std::lround(linear_to_srgb(c) * 255.0f));
+    mismatches += int(linear_to_srgb8(c)) != exact;
+  }
+  CHECK(mismatches <= 8);  // float ties at level boundaries only
+  CHECK(linear_to_srgb8(-0.5f) == 0);
+  CHECK(linear_to_srgb8(0.0f) == 0);
+  CHECK(linear_to_srgb8(1.0f) == 255);
+  CHECK(linear_to_srgb8(7.0f) == 255);
+}
