@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang libclang-rt-14-dev          # sanitizer build, libFuzzer
   libxnnpack-dev libpthreadpool-dev  # native compute backend
-  libstb-dev libwebp-dev             # image I/O
+  libstb-dev libwebp-dev zlib1g-dev  # image I/O, Qt resource bundles (zlib)
   catch2 libcli11-dev nlohmann-json3-dev
   emscripten wabt                    # WASM build, SIMD check
 )
