@@ -25,6 +25,21 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
 #define STBI_WRITE_NO_STDIO
+// PNG's deflate by zlib at level 1 instead of stb's own compressor, which took half the time of
+// colourising a 12 MP image (perf). Whole `tint colorize` of a 4000x3000 test image, CPU time and
+// output size: stb 4.0 s / 10.1 MB, zlib level 1 2.3 s / 8.2 MB, level 6 4.7 s / 5.9 MB.
+#define STBIW_ZLIB_COMPRESS tint_png_deflate
+#include <zlib.h>
+static unsigned char* tint_png_deflate(unsigned char* data, int length, int* out_length, int /*quality*/) {
+  uLongf size = compressBound(uLong(length));
+  auto* out = static_cast<unsigned char*>(malloc(size));  // stb frees it with STBIW_FREE (free)
+  if (out && compress2(out, &size, data, uLong(length), 1) != Z_OK) {
+    free(out);
+    out = nullptr;
+  }
+  *out_length = out ? int(size) : 0;
+  return out;
+}
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include <stb_image.h>
