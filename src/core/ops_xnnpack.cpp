@@ -49,20 +49,26 @@ using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
 constexpr float no_min = -std::numeric_limits<float>::infinity();
 constexpr float no_max = std::numeric_limits<float>::infinity();
 
+// XNNPACK's GEMMs stream all of an operator's packed weights past every tile of output pixels,
+// so an operator whose weights overflow L2 (e.g. 256->512: 4.7 MB) runs from L3 at about 60% of
+// the rate of one that fits. Such layers are split into operators over groups of output
+// channels, writing interleaved into the same output (the output's pixel stride = all channels).
+// Returns the group size: output_channels halved while the group's weights exceed the budget.
+int output_channel_group(int output_channels, int reduction_length) {
+  constexpr size_t l2_budget = 512 * 1024;  // bytes of packed weights per operator
+  int group = output_channels;
+  while (group % 2 == 0 && group > 32 && size_t(group) * reduction_length * sizeof(float) > l2_budget) group /= 2;
+  return group;
+}
+
 class XnnConv3x3 final : public Conv3x3 {
  public:
   XnnConv3x3(const ConvSpec& spec, pthreadpool_t pool) : spec_(spec), pool_(pool) {}
 
   // XNNPACK wants [out][ky][kx][in]; the weights file holds PyTorch's [out][in][ky][kx].
-  // XNNPACK's GEMM streams all of an operator's packed weights past every tile of output pixels,
-  // so a layer whose weights overflow L2 (e.g. 256->512: 4.7 MB) runs from L3 at about 60% of
-  // the rate of one that fits. Such layers are split into operators of `group` output channels
-  // each, writing interleaved into the same output (output_channel_stride = all channels).
   Status create(const float* weight, const float* bias) {
     const int in = spec_.in_channels, out = spec_.out_channels;
-    constexpr size_t l2_budget = 512 * 1024;  // bytes of packed weights per operator
-    group_ = out;
-    while (group_ % 2 == 0 && group_ > 32 && size_t(group_) * 9 * in * sizeof(float) > l2_budget) group_ /= 2;
+    group_ = output_channel_group(out, 9 * in);
     std::vector<float> ohwi(size_t(out) * 9 * in);
     for (int o = 0; o < out; ++o)
       for (int i = 0; i < in; ++i)
@@ -170,19 +176,23 @@ class XnnpackBackend final : public Backend {
     for (int o = 0; o < out; ++o)
       for (int i = 0; i < in; ++i)
         for (int k = 0; k < 9; ++k) swapped[(size_t(i) * 9 + k) * out + o] = weight[(size_t(o) * in + i) * 9 + k];
-    xnn_operator_t op = nullptr;
-    TINT_XNN_CHECK(xnn_create_deconvolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, stride, stride, 1, 1, 1, out, in, out, in,
-                                                       swapped.data(), nullptr, no_min, no_max, 0, &op),
-                   "deconvolution create");
-    Operator owner(op);
     const Shape g = grad_output.shape;
     const uint32_t adjust_h = stride == 2 && input_shape.h % 2 == 0 ? 1 : 0;
     const uint32_t adjust_w = stride == 2 && input_shape.w % 2 == 0 ? 1 : 0;
     grad_input.resize(input_shape);
-    TINT_XNN_CHECK(xnn_setup_deconvolution2d_nhwc_f32(op, g.n, g.h, g.w, adjust_h, adjust_w, grad_output.ptr(),
-                                                      grad_input.ptr(), pool_.get()),
-                   "deconvolution setup");
-    TINT_XNN_CHECK(xnn_run_operator(op, pool_.get()), "deconvolution");
+    const int group = output_channel_group(in, 9 * out);  // the deconvolution outputs `in` channels
+    for (int first = 0; first < in; first += group) {
+      xnn_operator_t op = nullptr;
+      TINT_XNN_CHECK(xnn_create_deconvolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, stride, stride, 1, 1, 1, out, group, out, in,
+                                                         swapped.data() + size_t(first) * 9 * out, nullptr, no_min,
+                                                         no_max, 0, &op),
+                     "deconvolution create");
+      Operator owner(op);
+      TINT_XNN_CHECK(xnn_setup_deconvolution2d_nhwc_f32(op, g.n, g.h, g.w, adjust_h, adjust_w, grad_output.ptr(),
+                                                        grad_input.ptr() + first, pool_.get()),
+                     "deconvolution setup");
+      TINT_XNN_CHECK(xnn_run_operator(op, pool_.get()), "deconvolution");
+    }
     return Status::ok();
   }
 

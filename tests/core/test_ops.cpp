@@ -33,6 +33,7 @@ TEST_CASE("conv3x3 matches the naive reference on every backend") {
       {2, 9, 6, 5, 13, 2, true},   {1, 16, 16, 16, 16, 1, true}, {1, 7, 11, 64, 2, 1, false},
       {1, 12, 10, 32, 64, 2, true}, {1, 3, 17, 64, 64, 1, false}, {3, 4, 4, 2, 9, 2, false},
       {1, 2, 3, 7, 1, 2, true},    {1, 13, 13, 24, 40, 1, true}, {1, 6, 5, 64, 32, 2, false},
+      {1, 5, 6, 128, 256, 1, true},  // weights over XNNPACK's per-operator budget: split by channels
   };
   for (const std::string& name : available_backends()) {
     for (int threads : {1, 2}) {
@@ -66,6 +67,7 @@ TEST_CASE("conv3x3 backward (input and weight gradients) matches the definition 
       {1, 1, 1, 1, 1, 1, false}, {1, 5, 7, 1, 8, 1, false},  {2, 8, 8, 3, 8, 2, false},  {1, 9, 6, 5, 13, 2, false},
       {1, 7, 11, 64, 2, 1, false}, {1, 12, 10, 16, 24, 2, false}, {2, 3, 4, 7, 5, 2, false}, {1, 6, 5, 32, 64, 1, false},
       {2, 40, 60, 3, 4, 1, false},  // 4800 output pixels: more than one dW chunk
+      {1, 4, 6, 256, 128, 2, false},  // a deconvolution split into output-channel groups
   };
   for (const std::string& name : available_backends()) {
     for (int threads : {1, 2}) {
