@@ -10,18 +10,6 @@ namespace tint::cli {
 
 namespace {
 
-const char* op_name(LayerOp op) {
-  switch (op) {
-    case LayerOp::conv: return "conv3x3";
-    case LayerOp::upsample: return "upsample";
-    case LayerOp::concat: return "concat";
-    case LayerOp::add: return "add";
-    case LayerOp::dropout: return "dropout";
-    case LayerOp::tanh: return "tanh";
-  }
-  return "?";
-}
-
 int run_info(const std::string& path) {
   auto model = load_model_file(path);
   if (!model) return print_error(model.message()), 1;
@@ -51,7 +39,7 @@ int run_info(const std::string& path) {
       case LayerOp::dropout: std::snprintf(detail, sizeof detail, "rate %.2f", layer.rate); break;
       case LayerOp::tanh: break;
     }
-    std::printf("%-12s %-9s %-22s %9lld %10.3f\n", layer.name.c_str(), op_name(layer.op), detail, params,
+    std::printf("%-12s %-9s %-22s %9lld %10.3f\n", layer.name.c_str(), layer_op_name(layer.op), detail, params,
                 layer_flops[i] * 1e-9);
   }
   if (!m.metadata.empty()) std::printf("\nmetadata\n");

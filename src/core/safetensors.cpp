@@ -39,14 +39,6 @@ void append_u64_le(std::vector<uint8_t>& out, uint64_t value) {
   for (int i = 0; i < 8; ++i) out.push_back(uint8_t(value >> (8 * i)));
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) text += ',';
-    text += std::to_string(shape[i]);
-  }
-  return text + "]";
-}
 
 // Appends rather than "[" + ...: GCC 12 at -O3 warns falsely (-Wrestrict, GCC bug 105651) on
 // a literal plus a temporary string.
@@ -370,6 +362,15 @@ std::vector<uint8_t> serialize_safetensors(const TensorFile& file, Dtype dtype) 
     }
   }
   return out;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) text += ',';
+    text += std::to_string(shape[i]);
+  }
+  return text + "]";
 }
 
 }  // namespace tint

@@ -52,4 +52,7 @@ Result<TensorFile> parse_safetensors(const uint8_t* bytes, size_t size, const st
 // values.size() == element_count() for every tensor (programming errors; asserted).
 std::vector<uint8_t> serialize_safetensors(const TensorFile& file, Dtype dtype);
 
+// "[32,1,3,3]": shapes in messages.
+std::string shape_text(const std::vector<int64_t>& shape);
+
 }  // namespace tint

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "file_io.h"
+#include "run_tint.h"
 #include "image_io.h"
 #include "lab.h"
 #include "model.h"
@@ -21,23 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int status;
-  std::string output;  // stdout and stderr together
-};
-
-Run run_tint(const std::string& arguments) {
-  const std::string command = std::string(TINT_CLI_PATH) + " " + arguments + " 2>&1";
-  Run run{-1, ""};
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-  const int raw = pclose(pipe);
-  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  return run;
-}
 
 size_t line_count(const std::string& text) {
   size_t lines = 0;
@@ -88,7 +72,7 @@ TEST_CASE("tint colorize: output has the input's size, lightness and alpha") {
   Workspace ws;
   const Image input = pattern(45, 31, 4);
   const std::string in = ws.write("rgba.png", input);
-  const Run run = run_tint("colorize " + in + " -o " + ws.path("out.png") + " --model " + ws.model);
+  const TintRun run = run_tint("colorize " + in + " -o " + ws.path("out.png") + " --model " + ws.model);
   INFO(run.output);
   REQUIRE(run.status == 0);
   auto output = read_image(ws.path("out.png"));
@@ -117,7 +101,7 @@ TEST_CASE("tint colorize: a bad input is reported in one line, skipped, and fail
   const std::string bad = ws.path("b.png");
   std::ofstream(bad) << "this is not a png";
   const std::string out_dir = ws.path("out");
-  const Run run = run_tint("colorize " + good1 + " " + bad + " " + good2 + " --out-dir " + out_dir + " --model " +
+  const TintRun run = run_tint("colorize " + good1 + " " + bad + " " + good2 + " --out-dir " + out_dir + " --model " +
                            ws.model + " --threads 2");
   INFO(run.output);
   CHECK(run.status == 1);
@@ -139,7 +123,7 @@ TEST_CASE("tint colorize: an unwritable output leaves no file and fails") {
   const std::string in = ws.write("a.png", pattern(10, 10, 3));
   const std::string blocker = ws.path("file");
   std::ofstream(blocker) << "x";
-  const Run run = run_tint("colorize " + in + " -o " + blocker + "/out.png --model " + ws.model);
+  const TintRun run = run_tint("colorize " + in + " -o " + blocker + "/out.png --model " + ws.model);
   INFO(run.output);
   CHECK(run.status == 1);
   CHECK(line_count(run.output) == 2);  // the error, then the summary
@@ -150,7 +134,7 @@ TEST_CASE("tint colorize: an existing output is replaced whole") {
   const std::string in = ws.write("a.png", pattern(12, 9, 3));
   const std::string out = ws.path("out.jpg");
   std::ofstream(out) << "old contents";
-  const Run run = run_tint("colorize " + in + " -o " + out + " --model " + ws.model + " --quality 80 --backend simd");
+  const TintRun run = run_tint("colorize " + in + " -o " + out + " --model " + ws.model + " --quality 80 --backend simd");
   INFO(run.output);
   REQUIRE(run.status == 0);
   auto output = read_image(out);
@@ -180,7 +164,7 @@ TEST_CASE("tint: bad flags, bad models and missing values are one-line errors") 
       {"paint", "paint"},
   };
   for (const auto& [arguments, mentions] : cases) {
-    const Run run = run_tint(arguments);
+    const TintRun run = run_tint(arguments);
     INFO(arguments << "\n" << run.output);
     CHECK(run.status != 0);
     CHECK(run.status < 128);  // an exit, not a crash
@@ -193,12 +177,12 @@ TEST_CASE("tint: bad flags, bad models and missing values are one-line errors") 
 TEST_CASE("tint --help, info and bench work") {
   Workspace ws;
   for (const char* command : {"--help", "colorize --help", "info --help", "bench --help"}) {
-    const Run run = run_tint(command);
+    const TintRun run = run_tint(command);
     INFO(command << "\n" << run.output);
     CHECK(run.status == 0);
     CHECK(run.output.find("Usage") != std::string::npos);
   }
-  Run run = run_tint("info " + ws.model);
+  TintRun run = run_tint("info " + ws.model);
   INFO(run.output);
   CHECK(run.status == 0);
   CHECK(run.output.find("parameters    226") != std::string::npos);  // (1*8*9 + 8) + (8*2*9 + 2)

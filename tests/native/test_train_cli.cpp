@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "file_io.h"
+#include "run_tint.h"
 #include "image_io.h"
 #include "weights.h"
 
@@ -21,23 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int status;
-  std::string output;
-};
-
-Run run_tint(const std::string& arguments) {
-  const std::string command = std::string(TINT_CLI_PATH) + " " + arguments + " 2>&1";
-  Run run{-1, ""};
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-  const int raw = pclose(pipe);
-  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  return run;
-}
 
 const char* tiny_arch = R"({"name": "tiny", "working_size": 32, "layers": [
   {"name": "enc", "op": "conv", "out": 6, "stride": 2, "activation": "relu"},
@@ -99,7 +83,7 @@ bool same_weights(const Model& a, const Model& b) {
 
 TEST_CASE("tint train writes weights, checkpoint, metrics and curves") {
   Workspace ws;
-  const Run run = run_tint(ws.train("run", ""));
+  const TintRun run = run_tint(ws.train("run", ""));
   INFO(run.output);
   REQUIRE(run.status == 0);
   for (const char* name : {"best.safetensors", "last.safetensors", "checkpoint.safetensors", "metrics.csv", "loss.svg"}) {
@@ -122,14 +106,14 @@ TEST_CASE("tint train writes weights, checkpoint, metrics and curves") {
   for (std::string line; std::getline(metrics, line);) validation_rows += line.find(",,") == std::string::npos && line.back() == ',';
   CHECK(validation_rows == 3);  // one per epoch
   // The trained weights colourise.
-  const Run colorize = run_tint("colorize " + ws.data + "/p0.jpg -o " + ws.path("c.png") + " --model " + ws.path("run/best.safetensors"));
+  const TintRun colorize = run_tint("colorize " + ws.data + "/p0.jpg -o " + ws.path("c.png") + " --model " + ws.path("run/best.safetensors"));
   INFO(colorize.output);
   CHECK(colorize.status == 0);
 }
 
 TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run's weights") {
   Workspace ws;
-  Run run = run_tint(ws.train("straight", ""));
+  TintRun run = run_tint(ws.train("straight", ""));
   INFO(run.output);
   REQUIRE(run.status == 0);
   run = run_tint(ws.train("pieces", "--max-steps 1"));
@@ -203,7 +187,7 @@ TEST_CASE("tint train: clear errors for bad data and flags") {
       {"train --data " + ws.data + " --arch baseline --out-dir " + ws.path("o") + " --resume " + ws.data + "/p0.jpg", "p0.jpg"},
   };
   for (const auto& [arguments, mentions] : cases) {
-    const Run run = run_tint(arguments);
+    const TintRun run = run_tint(arguments);
     INFO(arguments << "\n" << run.output);
     CHECK(run.status != 0);
     CHECK(run.status < 128);

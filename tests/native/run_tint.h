@@ -1,0 +1,27 @@
+// Runs the real `tint` executable through the shell for end-to-end tests.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+struct TintRun {
+  int status;          // exit status, or 128 + signal
+  std::string output;  // stdout and stderr together
+};
+
+inline TintRun run_tint(const std::string& arguments) {
+  const std::string command = std::string(TINT_CLI_PATH) + " " + arguments + " 2>&1";
+  TintRun run{-1, ""};
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe);
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
+  const int raw = pclose(pipe);
+  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  return run;
+}
