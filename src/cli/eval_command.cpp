@@ -93,6 +93,15 @@ int run_eval(const EvalArguments& args) {
     loaded[i] = std::move(model.value());
     scores[i + 1].name = fs::path(models[i]).stem().string();
   }
+  // runs/a/best and runs/b/best: name such models by their folder too.
+  for (size_t i = 1; i < scores.size(); ++i) {
+    for (size_t j = 1; j < scores.size(); ++j) {
+      if (i != j && fs::path(models[i - 1]).stem() == fs::path(models[j - 1]).stem()) {
+        scores[i].name = fs::path(models[i - 1]).parent_path().filename().string() + "-" +
+                         fs::path(models[i - 1]).stem().string();
+      }
+    }
+  }
   for (const Model& model : loaded) {  // engines point into `loaded`, which no longer moves
     auto engine = make_engine(model, args.backend, args.threads);
     if (!engine) return print_error(engine.message()), 1;
