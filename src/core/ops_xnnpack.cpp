@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "conv_weight_gradient.h"
 #include "ops.h"
 #include "ops_common.h"
 
@@ -203,6 +204,10 @@ class XnnpackBackend final : public Backend {
   // operands in cache and the f32 sums short.
   Status conv3x3_backward_weight(const ConvSpec& spec, const Tensor& input, const Tensor& grad_output,
                                  float* grad_weight) override {
+    if (direct_weight_gradient_supported(spec)) {
+      direct_weight_gradient(spec, input, grad_output, grad_weight, pool_.get());
+      return Status::ok();
+    }
     const int in = spec.in_channels, out = spec.out_channels, stride = spec.stride;
     const Shape x = input.shape, g = grad_output.shape;
     const size_t pixels = size_t(g.n) * g.h * g.w, rows = size_t(9) * in;

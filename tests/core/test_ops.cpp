@@ -68,6 +68,8 @@ TEST_CASE("conv3x3 backward (input and weight gradients) matches the definition 
       {1, 7, 11, 64, 2, 1, false}, {1, 12, 10, 16, 24, 2, false}, {2, 3, 4, 7, 5, 2, false}, {1, 6, 5, 32, 64, 1, false},
       {2, 40, 60, 3, 4, 1, false},  // 4800 output pixels: more than one dW chunk
       {1, 4, 6, 256, 128, 2, false},  // a deconvolution split into output-channel groups
+      {2, 1, 1, 5, 32, 2, false},   {1, 2, 1, 3, 64, 2, false},  // 1-pixel-wide inputs, stride 2
+      {1, 9, 7, 13, 96, 1, false},  // input channels not a multiple of 8
   };
   for (const std::string& name : available_backends()) {
     for (int threads : {1, 2}) {
