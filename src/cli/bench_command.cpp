@@ -9,7 +9,6 @@
 
 #include "commands.h"
 #include "common.h"
-#include "file_io.h"
 #include "train.h"
 
 namespace tint::cli {
@@ -40,14 +39,9 @@ double now_ms() {
 
 Result<Model> bench_model(const BenchArguments& args) {
   if (!args.model.empty() || (args.arch.empty() && !find_shipped_model().empty())) return load_model_file(args.model);
-  Architecture architecture = baseline_architecture();
-  if (!args.arch.empty() && args.arch != "baseline") {
-    auto text = read_file(args.arch, 1 << 20);
-    if (!text) return text.status();
-    auto parsed = parse_architecture(std::string(text->begin(), text->end()), args.arch);
-    if (!parsed) return parsed.status();
-    architecture = parsed.value();
-  }
+  auto loaded = load_architecture(args.arch.empty() ? "baseline" : args.arch);
+  if (!loaded) return loaded.status();
+  const Architecture& architecture = loaded.value();
   std::printf("model: %s architecture with random weights\n", architecture.name.c_str());
   std::fflush(stdout);
   return create_model(architecture, 1);

@@ -53,6 +53,13 @@ Result<Model> load_model_file(const std::string& path) {
   return load_model(bytes->data(), bytes->size(), chosen);
 }
 
+Result<Architecture> load_architecture(const std::string& name_or_path) {
+  if (name_or_path == "baseline") return baseline_architecture();
+  auto text = read_file(name_or_path, 1 << 20);
+  if (!text) return text.status();
+  return parse_architecture(std::string(text->begin(), text->end()), name_or_path);
+}
+
 Result<Engine> make_engine(const Model& model, const std::string& backend_name, int threads) {
   Engine engine;
   auto backend = make_backend(backend_name, threads);

@@ -17,6 +17,9 @@ std::string find_shipped_model();
 // `path`, or the shipped model when `path` is empty (an error explains what was searched).
 Result<Model> load_model_file(const std::string& path);
 
+// "baseline" (built in) or an architecture JSON file (the schema of the weights metadata).
+Result<Architecture> load_architecture(const std::string& name_or_path);
+
 // A backend plus the network prepared on it.
 struct Engine {
   std::unique_ptr<Backend> backend;

@@ -5,7 +5,6 @@
 
 #include "commands.h"
 #include "common.h"
-#include "file_io.h"
 #include "training_run.h"
 
 namespace tint::cli {
@@ -27,15 +26,9 @@ int run_train(TrainArguments& args) {
       print_error("train: give --arch baseline|FILE.json (or --resume CHECKPOINT)");
       return 2;
     }
-    if (args.arch == "baseline") {
-      args.run.architecture = baseline_architecture();
-    } else {
-      auto text = read_file(args.arch, 1 << 20);
-      if (!text) return print_error(text.message()), 2;
-      auto architecture = parse_architecture(std::string(text->begin(), text->end()), args.arch);
-      if (!architecture) return print_error(architecture.message()), 2;
-      args.run.architecture = architecture.value();
-    }
+    auto architecture = load_architecture(args.arch);
+    if (!architecture) return print_error(architecture.message()), 2;
+    args.run.architecture = architecture.value();
   }
   bool interrupted = false;
   const Status status = run_training(args.run, &interrupted);
