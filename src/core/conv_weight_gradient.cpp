@@ -15,7 +15,12 @@ namespace {
 typedef float vec16 __attribute__((vector_size(64)));
 constexpr int out_tile = 32;  // two vectors of output channels
 constexpr int in_tile = 8;    // broadcast input channels per pixel: 16 accumulators
-constexpr size_t pixel_chunk = 256;  // pixels whose X and dY rows stay in L2 while every tile passes
+// Pixels per pass: their X and dY rows (in + out floats each) should stay in L2 (512 KB of
+// Zen 4's 1 MB) while every tile streams them; more pixels per pass means fewer pool dispatches.
+size_t pixel_chunk(int in, int out) {
+  const size_t fit = (512 * 1024) / ((size_t(in) + out) * sizeof(float));
+  return std::clamp<size_t>(fit, 256, 4096);
+}
 
 struct Job {
   const float* input;
@@ -105,9 +110,10 @@ void direct_weight_gradient(const ConvSpec& spec, const Tensor& input, const Ten
           (in + in_tile - 1) / in_tile, out / out_tile, 0, 0, sums.data()};
   const size_t pixels = size_t(job.g.n) * job.g.h * job.g.w;
   const size_t tiles = size_t(9) * job.in_blocks * job.out_blocks;
-  for (size_t begin = 0; begin < pixels; begin += pixel_chunk) {
+  const size_t chunk = pixel_chunk(in, out);
+  for (size_t begin = 0; begin < pixels; begin += chunk) {
     job.chunk_begin = begin;
-    job.chunk_end = std::min(pixels, begin + pixel_chunk);
+    job.chunk_end = std::min(pixels, begin + chunk);
     pthreadpool_parallelize_1d(pool, run_tile, &job, tiles, 0);
   }
   for (int o = 0; o < out; ++o)
