@@ -174,9 +174,32 @@ TEST_CASE("tint: bad flags, bad models and missing values are one-line errors") 
   CHECK_FALSE(fs::exists("x.png"));
 }
 
+TEST_CASE("tint convert rewrites a model as f16 and back, keeping it loadable") {
+  Workspace ws;
+  const std::string f32 = ws.path("m32.safetensors"), f16 = ws.path("m16.safetensors");
+  TintRun run = run_tint("convert " + ws.model + " " + f32 + " --dtype f32");
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  run = run_tint("convert " + f32 + " " + f16);
+  REQUIRE(run.status == 0);
+  CHECK(fs::file_size(f16) < fs::file_size(f32));
+  auto a = read_file(f32), b = read_file(f16);
+  REQUIRE((a.is_ok() && b.is_ok()));
+  auto m32 = load_model(a->data(), a->size(), "m32"), m16 = load_model(b->data(), b->size(), "m16");
+  REQUIRE((m32.is_ok() && m16.is_ok()));
+  float worst = 0;
+  for (size_t p = 0; p < m32->parameters.size(); ++p)
+    for (size_t i = 0; i < m32->parameters[p].values.size(); ++i)
+      worst = std::max(worst, std::fabs(m32->parameters[p].values[i] - m16->parameters[p].values[i]));
+  CHECK(worst < 1e-2f);
+  CHECK(run_tint("convert " + ws.path("missing.safetensors") + " " + f16).status == 1);
+  CHECK(run_tint("convert " + ws.model + " " + f16 + " --dtype f8").status != 0);
+}
+
 TEST_CASE("tint --help, info and bench work") {
   Workspace ws;
-  for (const char* command : {"--help", "colorize --help", "info --help", "bench --help"}) {
+  for (const char* command : {"--help", "colorize --help", "info --help", "bench --help", "train --help", "eval --help",
+                              "convert --help"}) {
     const TintRun run = run_tint(command);
     INFO(command << "\n" << run.output);
     CHECK(run.status == 0);

@@ -1,0 +1,52 @@
+// tint convert IN OUT [--dtype f16|f32]: rewrite a weights file (e.g. a training run's f32
+// best.safetensors as the f16 file a web page downloads), keeping its architecture and metadata.
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+#include "commands.h"
+#include "common.h"
+#include "file_io.h"
+#include "weights.h"
+
+namespace tint::cli {
+
+namespace {
+
+struct ConvertArguments {
+  std::string input, output, dtype = "f16";
+};
+
+int run_convert(const ConvertArguments& args) {
+  auto model = load_model_file(args.input);
+  if (!model) return print_error(model.message()), 1;
+  const Dtype dtype = args.dtype == "f16" ? Dtype::f16 : Dtype::f32;
+  if (dtype == Dtype::f16) {
+    for (const auto& parameter : model->parameters)
+      for (float v : parameter.values)
+        if (std::fabs(v) >= 65504.0f) {
+          print_error(args.input + ": " + parameter.name + " holds " + std::to_string(v) + ", beyond f16's range");
+          return 1;
+        }
+  }
+  const auto bytes = save_model(model.value(), dtype);
+  if (auto status = write_file_atomic(args.output, bytes.data(), bytes.size()); !status) {
+    return print_error(status.message()), 1;
+  }
+  std::printf("%s -> %s (%s, %zu bytes)\n", args.input.c_str(), args.output.c_str(), args.dtype.c_str(), bytes.size());
+  return 0;
+}
+
+}  // namespace
+
+Command add_convert_command(CLI::App& app) {
+  auto args = std::make_shared<ConvertArguments>();
+  CLI::App* command = app.add_subcommand("convert", "Rewrite a weights file, e.g. as f16 (half the size)");
+  command->add_option("input", args->input, "Weights file to read")->required();
+  command->add_option("output", args->output, "Weights file to write (atomically)")->required();
+  command->add_option("--dtype", args->dtype, "Storage type")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
+  return {command, [args] { return run_convert(*args); }};
+}
+
+}  // namespace tint::cli
