@@ -21,9 +21,13 @@ int run_train(TrainArguments& args) {
     print_error("train: give --data DIR (photo folders) and/or --cifar10 DIR");
     return 2;
   }
-  if (args.run.resume.empty()) {
+  if (!args.run.resume.empty() && !args.run.init.empty()) {
+    print_error("train: --resume continues a run, --init starts one from weights: give one of them");
+    return 2;
+  }
+  if (args.run.resume.empty() && args.run.init.empty()) {
     if (args.arch.empty()) {
-      print_error("train: give --arch baseline|FILE.json (or --resume CHECKPOINT)");
+      print_error("train: give --arch baseline|FILE.json (or --resume CHECKPOINT, or --init WEIGHTS)");
       return 2;
     }
     auto architecture = load_architecture(args.arch);
@@ -69,6 +73,7 @@ Command add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.05, 1.0))
       ->capture_default_str();
   command->add_option("--resume", run.resume, "Continue from a checkpoint.safetensors");
+  command->add_option("--init", run.init, "Start from these weights (fresh optimiser; the file's architecture)");
   command->add_option("--checkpoint-steps", run.checkpoint_steps, "Checkpoint every K steps; 0 = off")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 40))
       ->capture_default_str();

@@ -195,6 +195,14 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
     adam->steps = checkpoint->adam_steps;
     adam->first_moment = std::move(checkpoint->first_moment);
     adam->second_moment = std::move(checkpoint->second_moment);
+  } else if (!options.init.empty()) {  // a new run (fresh optimiser, epoch 0) from trained weights
+    auto bytes = read_file(options.init);
+    if (!bytes) return bytes.status();
+    auto loaded = load_model(bytes->data(), bytes->size(), options.init);
+    if (!loaded) return loaded.status();
+    model = std::move(loaded.value());
+    model.metadata.clear();
+    adam = std::make_unique<Adam>(adam_options, model.parameters);
   } else {
     auto created = create_model(options.architecture, options.seed);
     if (!created) return created.status();

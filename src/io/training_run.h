@@ -15,7 +15,7 @@ namespace tint {
 struct TrainingRunOptions {
   std::vector<std::string> data_folders;
   std::string cifar10_folder;
-  Architecture architecture;  // ignored when resuming (the checkpoint's is used)
+  Architecture architecture;  // ignored with resume or init (the file's is used)
   std::string out_dir;
   int epochs = 10;
   int batch = 16;
@@ -29,6 +29,7 @@ struct TrainingRunOptions {
   int max_side = 512;       // long-side cap of each photo in memory
   float min_scale = 0.5f;   // random downscale range of a crop: [min_scale, 1]
   std::string resume;       // checkpoint to continue from
+  std::string init;         // weights to start a new run from (architecture from the file)
   int64_t checkpoint_steps = 0;      // 0: off
   double checkpoint_minutes = 10.0;  // 0: off
   double max_minutes = 0.0;          // stop (with a checkpoint) after this long; 0: no limit

@@ -130,6 +130,27 @@ TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run'
   CHECK(same_weights(load(ws.path("straight/best.safetensors")), load(ws.path("pieces/best.safetensors"))));
 }
 
+TEST_CASE("tint train --init starts a new run from trained weights") {
+  Workspace ws;
+  TintRun run = run_tint(ws.train("first", ""));
+  REQUIRE(run.status == 0);
+  const std::string init = ws.path("first/best.safetensors");
+  run = run_tint("train --data " + ws.data + " --init " + init + " --out-dir " + ws.path("second") +
+                 " --epochs 1 --batch 4 --crop 32 --lr 0.003 --seed 7 --val 0.3");
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  const Model first = load(init), second = load(ws.path("second/last.safetensors"));
+  CHECK(second.architecture == first.architecture);
+  CHECK_FALSE(same_weights(first, second));  // it trained on from there
+  float moved = 0;
+  for (size_t p = 0; p < first.parameters.size(); ++p)
+    for (size_t i = 0; i < first.parameters[p].values.size(); ++i)
+      moved = std::max(moved, std::fabs(first.parameters[p].values[i] - second.parameters[p].values[i]));
+  CHECK(moved < 0.1f);  // a few small steps from the given weights, not a fresh initialisation
+  run = run_tint("train --data " + ws.data + " --init " + init + " --resume " + init + " --out-dir " + ws.path("x"));
+  CHECK(run.status == 2);
+}
+
 TEST_CASE("tint train saves a checkpoint and exits cleanly on SIGINT and SIGTERM") {
   Workspace ws;
   for (int signal_number : {SIGINT, SIGTERM}) {
