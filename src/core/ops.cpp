@@ -1,11 +1,18 @@
 #include "ops.h"
 
+#include "ops_common.h"
+
 namespace tint {
 
 std::unique_ptr<Backend> make_simd_backend(int threads);
 #ifdef TINT_HAVE_XNNPACK
 Result<std::unique_ptr<Backend>> make_xnnpack_backend(int threads);
 #endif
+
+Status Backend::tanh(const Tensor& input, Tensor& output) {
+  tanh_elementwise(input, output);
+  return Status::ok();
+}
 
 std::vector<std::string> available_backends() {
 #ifdef TINT_HAVE_XNNPACK

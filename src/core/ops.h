@@ -41,7 +41,8 @@ class Backend {
   // Channel concat: output channels = a's then b's. Same n, h, w.
   virtual Status concat(const Tensor& a, const Tensor& b, Tensor& output) = 0;
   virtual Status add(const Tensor& a, const Tensor& b, Tensor& output) = 0;
-  virtual Status tanh(const Tensor& input, Tensor& output) = 0;
+  // The same on every backend (XNNPACK 2022 has no f32 tanh): ops_common's kernel.
+  Status tanh(const Tensor& input, Tensor& output);
 
   // Training: the two halves of a 3x3 convolution's backward pass (the ReLU, if any, is already
   // folded into grad_output by the caller; bias gradients are a plain sum, see layers.cpp).

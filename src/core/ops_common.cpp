@@ -27,6 +27,14 @@ Status check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
   return Status::ok();
 }
 
+Status check_same_pixels(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.shape.n != b.shape.n || a.shape.h != b.shape.h || a.shape.w != b.shape.w) {
+    return Status::error(std::string(op) + ": spatial shapes differ, " + shape_text(a.shape) + " vs " +
+                         shape_text(b.shape));
+  }
+  return Status::ok();
+}
+
 void upsample2x_nearest(const Tensor& input, Tensor& output, int threads) {
   const Shape in = input.shape;
   output.resize({in.n, in.h * 2, in.w * 2, in.c});

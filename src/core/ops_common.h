@@ -9,6 +9,8 @@
 namespace tint {
 
 Status check_same_shape(const Tensor& a, const Tensor& b, const char* op);
+// Same n, h and w (channels may differ), as a concat needs.
+Status check_same_pixels(const Tensor& a, const Tensor& b, const char* op);
 void upsample2x_nearest(const Tensor& input, Tensor& output, int threads);
 // Half-pixel centres (PyTorch align_corners=False, XNNPACK's default): output row 2i samples
 // input rows i-1 and i with weights 1/4, 3/4; row 2i+1 samples i and i+1 with 3/4, 1/4; edges clamp.

@@ -221,19 +221,13 @@ class SimdBackend final : public Backend {
     return Status::ok();
   }
   Status concat(const Tensor& a, const Tensor& b, Tensor& output) override {
-    if (a.shape.n != b.shape.n || a.shape.h != b.shape.h || a.shape.w != b.shape.w) {
-      return Status::error("concat: spatial shapes differ");
-    }
+    TINT_RETURN_IF_ERROR(check_same_pixels(a, b, "concat"));
     concat_channels(a, b, output);
     return Status::ok();
   }
   Status add(const Tensor& a, const Tensor& b, Tensor& output) override {
     TINT_RETURN_IF_ERROR(check_same_shape(a, b, "add"));
     add_elementwise(a, b, output);
-    return Status::ok();
-  }
-  Status tanh(const Tensor& input, Tensor& output) override {
-    tanh_elementwise(input, output);
     return Status::ok();
   }
   Status conv3x3_backward_input(const ConvSpec& spec, const float* weight, const Tensor& grad_output,

@@ -139,9 +139,7 @@ class XnnpackBackend final : public Backend {
 
   // Two strided copies: a's channels to the front of each output pixel, b's after them.
   Status concat(const Tensor& a, const Tensor& b, Tensor& output) override {
-    if (a.shape.n != b.shape.n || a.shape.h != b.shape.h || a.shape.w != b.shape.w) {
-      return Status::error("concat: spatial shapes differ");
-    }
+    TINT_RETURN_IF_ERROR(check_same_pixels(a, b, "concat"));
     const int ca = a.shape.c, cb = b.shape.c;
     output.resize({a.shape.n, a.shape.h, a.shape.w, ca + cb});
     const size_t pixels = size_t(a.shape.n) * a.shape.h * a.shape.w;
@@ -162,10 +160,6 @@ class XnnpackBackend final : public Backend {
     return Status::ok();
   }
 
-  Status tanh(const Tensor& input, Tensor& output) override {
-    tanh_elementwise(input, output);
-    return Status::ok();
-  }
 
   // dX is a transposed convolution of dY with the same weights, channels swapped and no spatial
   // flip: wd[in][ky][kx][out] = W[out][in][ky][kx] (TOOLCHAIN.md). Padding 1 on every side; a
