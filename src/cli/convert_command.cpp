@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
 #include "common.h"
 #include "file_io.h"
@@ -16,6 +18,7 @@ namespace {
 
 struct ConvertArguments {
   std::string input, output, dtype = "f16";
+  std::vector<std::string> training_fields;  // KEY=JSON merged into the "training" metadata
 };
 
 int run_convert(const ConvertArguments& args) {
@@ -29,6 +32,21 @@ int run_convert(const ConvertArguments& args) {
           print_error(args.input + ": " + parameter.name + " holds " + std::to_string(v) + ", beyond f16's range");
           return 1;
         }
+  }
+  for (const std::string& field : args.training_fields) {
+    const size_t equals = field.find('=');
+    const auto value = nlohmann::json::parse(equals == std::string::npos ? "" : field.substr(equals + 1), nullptr, false);
+    if (equals == std::string::npos || equals == 0 || value.is_discarded()) {
+      print_error("convert: --training-field takes KEY=JSON, got '" + field + "'");
+      return 2;
+    }
+    auto training = nlohmann::json::object();
+    if (auto it = model->metadata.find("training"); it != model->metadata.end()) {
+      training = nlohmann::json::parse(it->second, nullptr, false);
+      if (!training.is_object()) return print_error(args.input + ": \"training\" metadata is not a JSON object"), 1;
+    }
+    training[field.substr(0, equals)] = value;
+    model->metadata["training"] = training.dump();
   }
   const auto bytes = save_model(model.value(), dtype);
   if (auto status = write_file_atomic(args.output, bytes.data(), bytes.size()); !status) {
@@ -45,6 +63,8 @@ Command add_convert_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("convert", "Rewrite a weights file, e.g. as f16 (half the size)");
   command->add_option("input", args->input, "Weights file to read")->required();
   command->add_option("output", args->output, "Weights file to write (atomically)")->required();
+  command->add_option("--training-field", args->training_fields,
+                      "KEY=JSON to set in the \"training\" metadata (e.g. eval figures); repeatable");
   command->add_option("--dtype", args->dtype, "Storage type")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
   return {command, [args] { return run_convert(*args); }};
 }

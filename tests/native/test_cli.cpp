@@ -193,6 +193,15 @@ TEST_CASE("tint convert rewrites a model as f16 and back, keeping it loadable") 
       worst = std::max(worst, std::fabs(m32->parameters[p].values[i] - m16->parameters[p].values[i]));
   CHECK(worst < 1e-2f);
   CHECK(run_tint("convert " + ws.path("missing.safetensors") + " " + f16).status == 1);
+  // Eval figures merged into the training metadata.
+  run = run_tint("convert " + f16 + " " + f16 + " --training-field 'eval={\"auc\":0.85}' --training-field epochs=3");
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  auto c = read_file(f16);
+  auto annotated = load_model(c->data(), c->size(), "m16");
+  REQUIRE(annotated.is_ok());
+  CHECK(annotated->metadata.at("training") == R"({"epochs":3,"eval":{"auc":0.85}})");
+  CHECK(run_tint("convert " + f16 + " " + f16 + " --training-field 'eval={bad'").status == 2);
   CHECK(run_tint("convert " + ws.model + " " + f16 + " --dtype f8").status != 0);
 }
 
