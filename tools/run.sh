@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds tint, then colourises photos.
-#   tools/run.sh [IMAGE ...]      colourise these (default: the photos in data/eval if present)
-# Results go to build/native/colorized/. Until trained weights are shipped (weights/), this
-# builds and explains how to colourise with a model of your own.
+# The main job: installs what is missing, builds tint, then colourises photos with the shipped
+# model (weights/tint-v1.safetensors).
+#   tools/run.sh [IMAGE ...]      colourise these (default: the evaluation photos, fetched into
+#                                 data/eval by tools/fetch-data.sh when missing)
+# Results go to build/native/colorized/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,12 +29,9 @@ EOT
 fi
 
 inputs=("$@")
-if ((${#inputs[@]} == 0)) && [[ -d data/eval ]]; then
-  mapfile -t inputs < <(find data/eval -maxdepth 1 -type f \( -iname '*.png' -o -iname '*.jpg' \) | sort)
-fi
 if ((${#inputs[@]} == 0)); then
-  echo "usage: tools/run.sh IMAGE...   (or run tools/fetch-data.sh for the evaluation photos)"
-  exit 2
+  [[ -d data/eval ]] || tools/fetch-data.sh
+  mapfile -t inputs < <(find data/eval -maxdepth 1 -type f \( -iname '*.png' -o -iname '*.jpg' \) | sort)
 fi
 "$tint" colorize "${inputs[@]}" --out-dir "$out"
 echo "Colourised ${#inputs[@]} image(s) into $out/"
