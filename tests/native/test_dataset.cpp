@@ -16,6 +16,7 @@
 #include "dataset.h"
 #include "file_io.h"
 #include "image_io.h"
+#include "temp_folder.h"
 
 using tint::BatchLoader;
 using tint::BatchLoaderOptions;
@@ -26,20 +27,10 @@ using Bytes = std::vector<uint8_t>;
 
 namespace {
 
-// A fresh folder per call, removed at exit.
-struct TempRoot {
-  std::string path;
-  TempRoot() {
-    char pattern[] = "/tmp/tint-test-dataset-XXXXXX";
-    path = ::mkdtemp(pattern) ? pattern : "";
-    REQUIRE(!path.empty());
-  }
-  ~TempRoot() { std::filesystem::remove_all(path); }
-};
+// A fresh folder per call in the process's temp folder.
 std::string fresh_folder(const std::string& name) {
-  static TempRoot root;
   static int counter = 0;
-  const std::string path = root.path + "/" + name + "-" + std::to_string(counter++);
+  const std::string path = test_temp_root() + "/" + name + "-" + std::to_string(counter++);
   std::filesystem::create_directories(path);
   return path;
 }

@@ -11,25 +11,15 @@
 #include <vector>
 
 #include "file_io.h"
+#include "temp_folder.h"
 
 using Bytes = std::vector<uint8_t>;
 
 namespace {
 
-// One temp folder per test process, removed at exit; each test works in its own subfolder.
-struct TempFolder {
-  std::string path;
-  TempFolder() {
-    char pattern[] = "/tmp/tint-test-file-io-XXXXXX";
-    path = ::mkdtemp(pattern) ? pattern : "/tmp";
-  }
-  ~TempFolder() {
-    if (path != "/tmp") std::filesystem::remove_all(path);
-  }
-};
+// Each test works in its own, emptied subfolder of the process's temp folder.
 std::string fresh_folder(const std::string& name) {
-  static TempFolder folder;
-  std::string path = folder.path + "/" + name;
+  std::string path = test_temp_root() + "/" + name;
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
   return path;

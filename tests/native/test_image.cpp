@@ -14,6 +14,7 @@
 
 #include "file_io.h"
 #include "image_io.h"
+#include "temp_folder.h"
 
 // A private copy of the writer for fixtures; static, so it cannot clash with tint_io's copy.
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -31,20 +32,8 @@ using Bytes = std::vector<uint8_t>;
 
 namespace {
 
-// One temp folder per test process, removed at exit.
-struct TempFolder {
-  std::string path;
-  TempFolder() {
-    char pattern[] = "/tmp/tint-test-image-XXXXXX";
-    path = ::mkdtemp(pattern) ? pattern : "/tmp";
-  }
-  ~TempFolder() {
-    if (path != "/tmp") std::filesystem::remove_all(path);
-  }
-};
 std::string temp_path(const std::string& name) {
-  static TempFolder folder;
-  return folder.path + "/" + name;
+  return test_temp_root() + "/" + name;
 }
 
 // Distinct, position-dependent samples so a swapped or shifted pixel shows.
