@@ -2,6 +2,7 @@
 // original (src/core/metrics), per model and for the grey baseline, side by side.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -30,18 +31,13 @@ struct EvalArguments {
 
 struct Scores {
   std::string name;
-  double psnr = 0, colorfulness = 0, auc = 0, chroma = 0, milliseconds = 0;
-  int colorfulness_count = 0, chroma_count = 0, count = 0;
-  void add(const ColorMetrics& m, double ms) {
-    psnr += m.psnr, auc += m.auc, milliseconds += ms, ++count;
-    if (!std::isnan(m.colorfulness_ratio)) colorfulness += m.colorfulness_ratio, ++colorfulness_count;
-    if (!std::isnan(m.chroma_ratio)) chroma += m.chroma_ratio, ++chroma_count;
-  }
+  MetricsMean mean;
+  double milliseconds = 0;
+  void add(const ColorMetrics& m, double ms) { mean.add(m), milliseconds += ms; }
   void print(bool timed) const {
-    std::printf("%-18s %8.2f %12.3f %8.4f %8.3f", name.c_str(), psnr / count,
-                colorfulness_count ? colorfulness / colorfulness_count : NAN, auc / count,
-                chroma_count ? chroma / chroma_count : NAN);
-    if (timed) std::printf(" %10.0f", milliseconds / count);
+    std::printf("%-18s %8.2f %12.3f %8.4f %8.3f", name.c_str(), mean.psnr(), mean.colorfulness_ratio(), mean.auc(),
+                mean.chroma_ratio());
+    if (timed) std::printf(" %10.0f", milliseconds / std::max(mean.count, 1));
     std::printf("\n");
   }
 };

@@ -61,6 +61,14 @@ Command add_train_command(CLI::App& app) {
   command->add_option("--clip-norm", run.clip_norm, "Clip the gradients' global norm; 0 = off")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
+  command->add_option("--huber", run.huber_delta,
+                      "Train on the Huber loss with this delta (in ab/128 units) instead of MSE; 0 = MSE")
+      ->check(CLI::Range(0.0, 2.0))
+      ->capture_default_str();
+  command->add_option("--select", run.select,
+                      "What best.safetensors keeps: loss (lowest validation MSE) or auc (highest validation AuC)")
+      ->check(CLI::IsMember({"loss", "auc"}))
+      ->capture_default_str();
   command->add_option("--val", run.val_fraction, "Share of images held out for validation")
       ->check(CLI::Range(0.0, 0.9))
       ->capture_default_str();

@@ -1,4 +1,5 @@
-// Mean squared error over every element, as torch.nn.functional.mse_loss(reduction="mean").
+// Training losses over every element: mean squared error, as torch.nn.functional.mse_loss
+// (reduction="mean"), and the Huber loss, as torch.nn.functional.huber_loss(reduction="mean").
 #pragma once
 
 #include "tensor.h"
@@ -8,5 +9,13 @@ namespace tint {
 // Returns the loss; when grad is given, fills d loss / d prediction = 2 (prediction - target) / N.
 // The sum runs in double so the loss does not depend on the batch's size for its precision.
 double mse_loss(const Tensor& prediction, const Tensor& target, Tensor* grad = nullptr);
+
+// Per element 0.5 d^2 for |d| < delta, else delta (|d| - 0.5 delta); d = prediction - target.
+// Quadratic near the target, linear (median-seeking) beyond delta: a bimodal colour is pulled less
+// towards the brown average between its modes than under MSE. grad as above (d or +-delta, / N).
+double huber_loss(const Tensor& prediction, const Tensor& target, float delta, Tensor* grad = nullptr);
+
+// The training loss: Huber with delta > 0, else MSE.
+double training_loss(const Tensor& prediction, const Tensor& target, float huber_delta, Tensor* grad = nullptr);
 
 }  // namespace tint

@@ -60,6 +60,16 @@ bool compare_colors(const Image& output, const Image& original, ColorMetrics& m)
   return true;
 }
 
+void MetricsMean::add(const ColorMetrics& m) {
+  psnr_sum += m.psnr, auc_sum += m.auc, ++count;
+  if (!std::isnan(m.colorfulness_ratio)) colorfulness_sum += m.colorfulness_ratio, ++colorfulness_count;
+  if (!std::isnan(m.chroma_ratio)) chroma_sum += m.chroma_ratio, ++chroma_count;
+}
+double MetricsMean::psnr() const { return count ? psnr_sum / count : NAN; }
+double MetricsMean::colorfulness_ratio() const { return colorfulness_count ? colorfulness_sum / colorfulness_count : NAN; }
+double MetricsMean::auc() const { return count ? auc_sum / count : NAN; }
+double MetricsMean::chroma_ratio() const { return chroma_count ? chroma_sum / chroma_count : NAN; }
+
 Image grey_version(const Image& rgb8) {
   Image grey(rgb8.width, rgb8.height, 3, 8);
   const size_t pixels = size_t(rgb8.width) * rgb8.height;

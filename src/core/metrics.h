@@ -22,6 +22,18 @@ constexpr double max_psnr = 100.0;
 // yb = (R + G) / 2 - B, on 0..255 values.
 double colorfulness(const Image& rgb8);
 
+// Means over a set of images, as `tint eval` and training's validation report them: ratios whose
+// reference has no colour (NaN) are left out of their mean.
+struct MetricsMean {
+  double psnr_sum = 0, colorfulness_sum = 0, auc_sum = 0, chroma_sum = 0;
+  int count = 0, colorfulness_count = 0, chroma_count = 0;
+  void add(const ColorMetrics& m);
+  double psnr() const;
+  double colorfulness_ratio() const;
+  double auc() const;
+  double chroma_ratio() const;
+};
+
 // Both images 8-bit, 3 channels, same size (checked: returns an error via ok = false).
 bool compare_colors(const Image& output, const Image& original, ColorMetrics& metrics);
 

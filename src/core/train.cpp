@@ -12,20 +12,20 @@ namespace tint {
 using json = nlohmann::json;
 
 Result<double> train_step(TrainingGraph& graph, Model& model, Adam& adam, const Tensor& lightness, const Tensor& ab,
-                          uint64_t seed, int64_t step) {
+                          uint64_t seed, int64_t step, float huber_delta) {
   Random dropout_rng(seed, 0x64726f70ull + uint64_t(step) * 2);  // "drop", one stream per step
   TINT_RETURN_IF_ERROR(graph.forward(lightness, true, dropout_rng));
   Tensor grad;
-  const double loss = mse_loss(graph.output(), ab, &grad);
+  const double loss = training_loss(graph.output(), ab, huber_delta, &grad);
   TINT_RETURN_IF_ERROR(graph.backward(grad));
   adam.step(model.parameters, graph.gradients());
   return loss;
 }
 
-Result<double> evaluation_loss(TrainingGraph& graph, const Tensor& lightness, const Tensor& ab) {
+Result<double> evaluation_loss(TrainingGraph& graph, const Tensor& lightness, const Tensor& ab, float huber_delta) {
   Random unused(0);
   TINT_RETURN_IF_ERROR(graph.forward(lightness, false, unused));
-  return mse_loss(graph.output(), ab);
+  return training_loss(graph.output(), ab, huber_delta);
 }
 
 std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const TrainingProgress& progress) {
@@ -47,6 +47,8 @@ std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const
                                             {"epoch", progress.epoch},
                                             {"step_in_epoch", progress.step_in_epoch},
                                             {"best_val_loss", exact(progress.best_val_loss)},
+                                            {"best_val_auc", exact(progress.best_val_auc)},
+                                            {"huber_delta", exact(progress.huber_delta)},
                                             {"epoch_loss_sum", exact(progress.epoch_loss_sum)},
                                             {"elapsed_seconds", exact(progress.elapsed_seconds)}}
                                            .dump();
@@ -110,6 +112,11 @@ Result<Checkpoint> load_checkpoint(const uint8_t* bytes, size_t size, const std:
       !read_exact(adam, "learning_rate", lr) || !read_exact(adam, "beta1", beta1) || !read_exact(adam, "beta2", beta2) ||
       !read_exact(adam, "epsilon", epsilon) || !read_exact(adam, "weight_decay", decay) ||
       !read_exact(adam, "clip_norm", clip) || !read_integer(adam, "steps", checkpoint.adam_steps)) {
+    return Status::error(at + "checkpoint metadata is incomplete or malformed");
+  }
+  // Checkpoints from before --select auc and --huber have neither field: none seen yet, MSE.
+  if ((progress.contains("best_val_auc") && !read_exact(progress, "best_val_auc", p.best_val_auc)) ||
+      (progress.contains("huber_delta") && !read_exact(progress, "huber_delta", p.huber_delta))) {
     return Status::error(at + "checkpoint metadata is incomplete or malformed");
   }
   p.seed = std::strtoull(seed->get_ref<const std::string&>().c_str(), nullptr, 10);

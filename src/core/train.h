@@ -24,16 +24,20 @@ struct TrainingProgress {
   int epoch = 0;             // current epoch (0-based)
   int step_in_epoch = 0;     // batches of `epoch` already consumed
   double best_val_loss = -1; // lowest validation loss seen; < 0 = none yet
+  double best_val_auc = -1;  // highest validation AuC seen (best.safetensors with --select auc)
+  double huber_delta = 0;    // the run's loss: Huber with this delta, or MSE when 0 (loss.h)
   double epoch_loss_sum = 0; // sum of this epoch's batch losses so far
   double elapsed_seconds = 0;
 };
 
 // One optimiser step on a batch: forward (dropout on, its mask drawn from a stream fixed by
-// seed and step), MSE, backward, Adam. Returns the batch's loss (before the update).
+// seed and step), the loss (MSE, or Huber with huber_delta > 0), backward, Adam. Returns the
+// batch's loss (before the update).
 Result<double> train_step(TrainingGraph& graph, Model& model, Adam& adam, const Tensor& lightness,
-                          const Tensor& ab, uint64_t seed, int64_t step);
-// Mean MSE over batches without dropout or updates.
-Result<double> evaluation_loss(TrainingGraph& graph, const Tensor& lightness, const Tensor& ab);
+                          const Tensor& ab, uint64_t seed, int64_t step, float huber_delta = 0);
+// The same loss over a batch without dropout or updates.
+Result<double> evaluation_loss(TrainingGraph& graph, const Tensor& lightness, const Tensor& ab,
+                               float huber_delta = 0);
 
 // Checkpoint = the model's weights file (f32) + "adam.m.<name>" / "adam.v.<name>" tensors +
 // metadata "training_progress" and "adam" (JSON). Written like any weights file.

@@ -15,8 +15,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "colorize.h"
 #include "dataset.h"
 #include "file_io.h"
+#include "metrics.h"
+#include "network.h"
 #include "train.h"
 #include "weights.h"
 
@@ -53,6 +56,8 @@ struct MetricsRow {
   double val_loss;    // NaN when not measured
   double learning_rate;
   double images_per_second;
+  // Whole validation photos colourised from their L (means, as `tint eval`); NaN when not measured.
+  double val_psnr = NAN, val_colorfulness = NAN, val_auc = NAN;
 };
 
 std::string format_number(double value) {
@@ -67,11 +72,12 @@ Status write_text(const std::string& path, const std::string& text) {
 }
 
 Status write_metrics_csv(const std::string& path, const std::vector<MetricsRow>& rows) {
-  std::string text = "step,epoch,train_loss,val_loss,lr,images_per_s\n";
+  std::string text = "step,epoch,train_loss,val_loss,lr,images_per_s,val_psnr,val_colorfulness,val_auc\n";
   for (const auto& row : rows) {
     text += std::to_string(row.step) + "," + std::to_string(row.epoch) + "," + format_number(row.train_loss) + "," +
             format_number(row.val_loss) + "," + format_number(row.learning_rate) + "," +
-            format_number(row.images_per_second) + "\n";
+            format_number(row.images_per_second) + "," + format_number(row.val_psnr) + "," +
+            format_number(row.val_colorfulness) + "," + format_number(row.val_auc) + "\n";
   }
   return write_text(path, text);
 }
@@ -84,11 +90,12 @@ std::vector<MetricsRow> read_metrics_csv(const std::string& path, int64_t up_to_
   std::getline(file, line);  // header
   while (std::getline(file, line)) {
     std::stringstream fields(line);
-    std::string cell[6];
+    std::string cell[9];  // files from before the validation metrics have 6 columns
     for (auto& c : cell) std::getline(fields, c, ',');
     auto number = [](const std::string& c) { return c.empty() ? NAN : std::strtod(c.c_str(), nullptr); };
     MetricsRow row{std::strtoll(cell[0].c_str(), nullptr, 10), std::atoi(cell[1].c_str()), number(cell[2]),
-                   number(cell[3]), number(cell[4]), number(cell[5])};
+                   number(cell[3]), number(cell[4]), number(cell[5]), number(cell[6]), number(cell[7]),
+                   number(cell[8])};
     if (row.step <= up_to_step) rows.push_back(row);
   }
   return rows;
@@ -151,6 +158,23 @@ std::string duration_text(double seconds) {
   return text;
 }
 
+// Each validation photo colourised from its L at the model's working size and scored against
+// itself, exactly as `tint eval` scores the evaluation photos.
+Result<MetricsMean> validation_metrics(const Model& model, Backend& backend, const Dataset& dataset) {
+  auto network = Network::create(model, backend);
+  if (!network) return network.status();
+  MetricsMean mean;
+  for (const int index : dataset.validation()) {
+    const Image& original = dataset.images()[size_t(index)];
+    auto colorized = colorize(original, *network.value());
+    if (!colorized) return colorized.status();
+    ColorMetrics m;
+    compare_colors(colorized.value(), original, m);
+    mean.add(m);
+  }
+  return mean;
+}
+
 std::string today() {
   const std::time_t now = std::time(nullptr);
   char text[32];
@@ -164,6 +188,9 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
   if (interrupted) *interrupted = false;
   if (options.epochs < 1 || options.batch < 1 || options.crop < 8 || options.threads < 1) {
     return Status::error("epochs, batch, threads must be >= 1 and crop >= 8");
+  }
+  if (options.select != "loss" && options.select != "auc") {
+    return Status::error("select must be \"loss\" or \"auc\", not \"" + options.select + "\"");
   }
   std::error_code error;
   fs::create_directories(options.out_dir, error);
@@ -183,6 +210,7 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
   adam_options.clip_norm = options.clip_norm;
   TrainingProgress progress;
   progress.seed = options.seed;
+  progress.huber_delta = options.huber_delta;
   std::unique_ptr<Adam> adam;
   if (!options.resume.empty()) {
     auto bytes = read_file(options.resume);
@@ -256,6 +284,7 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - run_start).count(); };
   auto last_checkpoint = clock::now();
   int64_t last_checkpoint_step = progress.step;
+  double val_psnr = NAN, val_colorfulness = NAN, val_auc = NAN;  // the last validation's
   auto weights_metadata = [&](double last_train, double last_val) {
     nlohmann::json training = {{"data", options.data_folders},
                                {"cifar10", options.cifar10_folder},
@@ -264,11 +293,18 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
                                {"steps", progress.step},
                                {"batch", options.batch},
                                {"crop", options.crop},
+                               {"loss", progress.huber_delta > 0 ? "huber" : "mse"},
+                               {"huber_delta", progress.huber_delta},
                                {"seed", std::to_string(progress.seed)},
                                {"wall_time_seconds", std::round(elapsed())},
                                {"final_train_loss", last_train},
                                {"final_val_loss", last_val},
+                               {"final_val_psnr", val_psnr},
+                               {"final_val_colorfulness", val_colorfulness},
+                               {"final_val_auc", val_auc},
                                {"best_val_loss", progress.best_val_loss},
+                               {"best_val_auc", progress.best_val_auc},
+                               {"selected_by", options.select},
                                {"train_images", dataset->train_count()},
                                {"val_images", dataset->validation_count()},
                                {"date", today()}};
@@ -303,7 +339,8 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
     while (progress.step_in_epoch < steps_per_epoch) {
       auto batch = loader.next();
       if (!batch) return batch.status();
-      auto loss = train_step(graph, model, *adam, batch->lightness, batch->ab, progress.seed, progress.step);
+      auto loss = train_step(graph, model, *adam, batch->lightness, batch->ab, progress.seed, progress.step,
+                             float(progress.huber_delta));
       if (!loss) return loss.status();
       if (!std::isfinite(loss.value())) {
         return Status::error("training diverged at step " + std::to_string(progress.step) +
@@ -359,19 +396,37 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
     for (int b = 0; b < val_batches; ++b) {
       auto batch = loader.validation_batch(b);
       if (!batch) return batch.status();
-      auto loss = evaluation_loss(graph, batch->lightness, batch->ab);
+      auto loss = evaluation_loss(graph, batch->lightness, batch->ab, float(progress.huber_delta));
       if (!loss) return loss.status();
       val_sum += loss.value() * batch->lightness.shape.n;
     }
     last_val = val_batches ? val_sum / dataset->validation_count() : NAN;
     if (epoch_steps > 0) last_train = epoch_loss / epoch_steps;
-    rows.push_back({progress.step, progress.epoch, last_train, last_val, adam->options.learning_rate, NAN});
+    MetricsRow row{progress.step, progress.epoch, last_train, last_val, adam->options.learning_rate, NAN};
+    if (val_batches) {
+      auto scores = validation_metrics(model, *backend.value(), dataset.value());
+      if (!scores) return scores.status();
+      row.val_psnr = scores->psnr();
+      row.val_colorfulness = scores->colorfulness_ratio();
+      row.val_auc = scores->auc();
+    }
+    rows.push_back(row);
+    val_psnr = row.val_psnr, val_colorfulness = row.val_colorfulness, val_auc = row.val_auc;
     if (terminal) std::fprintf(stderr, "\n");
-    std::fprintf(stderr, "epoch %d/%d done: train loss %.5f, validation loss %s\n", progress.epoch + 1, options.epochs,
-                 last_train, std::isnan(last_val) ? "n/a (no validation images)" : format_number(last_val).c_str());
+    if (val_batches) {
+      std::fprintf(stderr, "epoch %d/%d done: train loss %.5f, validation loss %s, PSNR %.2f dB, colourfulness %.3f, AuC %.4f\n",
+                   progress.epoch + 1, options.epochs, last_train, format_number(last_val).c_str(), row.val_psnr,
+                   row.val_colorfulness, row.val_auc);
+    } else {
+      std::fprintf(stderr, "epoch %d/%d done: train loss %.5f, validation loss n/a (no validation images)\n",
+                   progress.epoch + 1, options.epochs, last_train);
+    }
     const double score = std::isnan(last_val) ? last_train : last_val;
-    if (progress.best_val_loss < 0 || score < progress.best_val_loss) {
-      progress.best_val_loss = score;
+    const bool best_loss = progress.best_val_loss < 0 || score < progress.best_val_loss;
+    const bool best_auc = !std::isnan(row.val_auc) && row.val_auc > progress.best_val_auc;
+    if (best_loss) progress.best_val_loss = score;
+    if (best_auc) progress.best_val_auc = row.val_auc;
+    if ((options.select == "auc" && !std::isnan(row.val_auc)) ? best_auc : best_loss) {
       TINT_RETURN_IF_ERROR(save("best.safetensors", weights_metadata(last_train, last_val), Dtype::f32));
     }
     ++progress.epoch;

@@ -23,6 +23,7 @@ struct TrainingRunOptions {
   float learning_rate = 3e-4f;
   float weight_decay = 0.0f;
   float clip_norm = 0.0f;
+  float huber_delta = 0.0f;  // 0: MSE; > 0: Huber loss (ignored with resume: the checkpoint's)
   double val_fraction = 0.1;
   uint64_t seed = 1;
   int threads = 1;
@@ -35,6 +36,10 @@ struct TrainingRunOptions {
   double max_minutes = 0.0;          // stop (with a checkpoint) after this long; 0: no limit
   int64_t max_steps = 0;             // stop (with a checkpoint) at this total step; 0: no limit
   std::string command_line;          // recorded in the weights' metadata
+  // What best.safetensors keeps: "loss" (lowest validation MSE) or "auc" (highest validation AuC
+  // of whole validation photos colourised as `tint eval` does; MSE rewards the brown average,
+  // AuC rewards getting colours right).
+  std::string select = "loss";
 };
 
 // Runs to the last epoch, to max_minutes, or to a signal. Returns an error for bad data,

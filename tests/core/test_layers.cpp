@@ -132,6 +132,27 @@ TEST_CASE("MSE loss and its gradient") {
   for (size_t i = 0; i < 8; ++i) CHECK(grad.data[i] == Approx(2 * (prediction.data[i] - target.data[i]) / 8));
 }
 
+TEST_CASE("Huber loss: worked values, finite-difference gradient, MSE when delta is 0") {
+  // d = -0.3, -0.05, 0, 0.05, 0.3, 1.0 with delta 0.1: 0.5 d^2 inside, delta (|d| - delta / 2) outside.
+  const float d[] = {-0.3f, -0.05f, 0.0f, 0.05f, 0.3f, 1.0f};
+  Tensor prediction(1, 1, 3, 2), target(1, 1, 3, 2), grad;
+  for (size_t i = 0; i < 6; ++i) target.data[i] = 0.01f * float(i), prediction.data[i] = target.data[i] + d[i];
+  const double expected = (0.1 * 0.25 + 0.5 * 0.0025 + 0 + 0.5 * 0.0025 + 0.1 * 0.25 + 0.1 * 0.95) / 6;
+  CHECK(huber_loss(prediction, target, 0.1f, &grad) == Approx(expected).epsilon(1e-6));
+  const float expected_grad[] = {-0.1f, -0.05f, 0.0f, 0.05f, 0.1f, 0.1f};
+  for (size_t i = 0; i < 6; ++i) CHECK(grad.data[i] == Approx(expected_grad[i] / 6).margin(1e-7));
+  // Away from the kinks the gradient is the loss's slope.
+  for (size_t i : {0, 1, 3, 4, 5}) {
+    Tensor plus = prediction, minus = prediction;
+    plus.data[i] += 1e-3f, minus.data[i] -= 1e-3f;
+    const double slope = (huber_loss(plus, target, 0.1f) - huber_loss(minus, target, 0.1f)) / 2e-3;
+    CHECK(grad.data[i] == Approx(slope).margin(1e-5));
+  }
+  Tensor mse_grad;
+  CHECK(training_loss(prediction, target, 0.0f, &grad) == mse_loss(prediction, target, &mse_grad));
+  CHECK(grad.data == mse_grad.data);
+}
+
 TEST_CASE("dropout is off at inference and scales kept values by 1/(1-rate) in training") {
   auto architecture = parse_architecture(R"({"name": "d", "layers": [
     {"name": "c1", "op": "conv", "out": 8}, {"name": "drop", "op": "dropout", "rate": 0.25},

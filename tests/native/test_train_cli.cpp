@@ -11,6 +11,8 @@
 #include <csignal>
 #include <fstream>
 #include <iterator>
+#include <sstream>
+#include <vector>
 
 #include "file_io.h"
 #include "run_tint.h"
@@ -79,6 +81,29 @@ bool same_weights(const Model& a, const Model& b) {
   return true;
 }
 
+struct ValidationRow {
+  long long step;
+  double val_loss, psnr, colorfulness, auc;
+};
+
+// metrics.csv's rows that carry validation figures (one per epoch).
+std::vector<ValidationRow> validation_rows(const std::string& path) {
+  std::ifstream metrics(path);
+  std::string header;
+  std::getline(metrics, header);
+  CHECK(header == "step,epoch,train_loss,val_loss,lr,images_per_s,val_psnr,val_colorfulness,val_auc");
+  std::vector<ValidationRow> rows;
+  for (std::string line; std::getline(metrics, line);) {
+    std::vector<std::string> cells;
+    std::stringstream fields(line);
+    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+    if (cells.size() < 4 || cells[3].empty()) continue;
+    REQUIRE(cells.size() == 9);
+    rows.push_back({std::stoll(cells[0]), std::stod(cells[3]), std::stod(cells[6]), std::stod(cells[7]), std::stod(cells[8])});
+  }
+  return rows;
+}
+
 }  // namespace
 
 TEST_CASE("tint train writes weights, checkpoint, metrics and curves") {
@@ -98,29 +123,51 @@ TEST_CASE("tint train writes weights, checkpoint, metrics and curves") {
   const Model last = load(ws.path("run/last.safetensors"));
   REQUIRE(last.metadata.count("training"));
   CHECK(last.metadata.at("training").find("\"steps\":" + std::to_string(3 * (training / 4))) != std::string::npos);
-  std::ifstream metrics(ws.path("run/metrics.csv"));
-  std::string header;
-  std::getline(metrics, header);
-  CHECK(header == "step,epoch,train_loss,val_loss,lr,images_per_s");
-  int validation_rows = 0;
-  for (std::string line; std::getline(metrics, line);) validation_rows += line.find(",,") == std::string::npos && line.back() == ',';
-  CHECK(validation_rows == 3);  // one per epoch
+  const auto rows = validation_rows(ws.path("run/metrics.csv"));
+  REQUIRE(rows.size() == 3);  // one per epoch
+  for (const auto& row : rows) {
+    CHECK(row.val_loss > 0);
+    CHECK(row.psnr > 5);
+    CHECK(row.colorfulness >= 0);
+    CHECK(row.auc > 0);
+    CHECK(row.auc <= 1);
+  }
   // The trained weights colourise.
   const TintRun colorize = run_tint("colorize " + ws.data + "/p0.jpg -o " + ws.path("c.png") + " --model " + ws.path("run/best.safetensors"));
   INFO(colorize.output);
   CHECK(colorize.status == 0);
 }
 
-TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run's weights") {
+TEST_CASE("tint train --select auc keeps the epoch with the highest validation AuC") {
   Workspace ws;
-  TintRun run = run_tint(ws.train("straight", ""));
+  const TintRun run = run_tint(ws.train("run", "--select auc"));
   INFO(run.output);
   REQUIRE(run.status == 0);
-  run = run_tint(ws.train("pieces", "--max-steps 1"));
+  CHECK(run.output.find(", AuC 0.") != std::string::npos);
+  const auto rows = validation_rows(ws.path("run/metrics.csv"));
+  REQUIRE(rows.size() == 3);
+  size_t best = 0;
+  for (size_t i = 1; i < rows.size(); ++i) best = rows[i].auc > rows[best].auc ? i : best;
+  const std::string training = load(ws.path("run/best.safetensors")).metadata.at("training");
+  CHECK(training.find("\"steps\":" + std::to_string(rows[best].step) + ",") != std::string::npos);
+  CHECK(training.find("\"selected_by\":\"auc\"") != std::string::npos);
+  // Bad values are refused by the flag's check.
+  const TintRun bad = run_tint(ws.train("bad", "--select psnr"));
+  CHECK(bad.status != 0);
+  CHECK(bad.output.find("--select") != std::string::npos);
+}
+
+TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run's weights") {
+  Workspace ws;
+  // With the Huber loss, which the last resume does not repeat: the checkpoint carries it.
+  TintRun run = run_tint(ws.train("straight", "--huber 0.05"));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  run = run_tint(ws.train("pieces", "--huber 0.05 --max-steps 1"));
   INFO(run.output);
   REQUIRE(run.status == 130);
   CHECK(run.output.find("--resume") != std::string::npos);
-  run = run_tint(ws.train("pieces", "--max-steps 4 --resume " + ws.path("pieces/checkpoint.safetensors")));
+  run = run_tint(ws.train("pieces", "--huber 0.05 --max-steps 4 --resume " + ws.path("pieces/checkpoint.safetensors")));
   INFO(run.output);
   REQUIRE(run.status == 130);
   run = run_tint(ws.train("pieces", "--resume " + ws.path("pieces/checkpoint.safetensors")));
@@ -128,6 +175,7 @@ TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run'
   REQUIRE(run.status == 0);
   CHECK(same_weights(load(ws.path("straight/last.safetensors")), load(ws.path("pieces/last.safetensors"))));
   CHECK(same_weights(load(ws.path("straight/best.safetensors")), load(ws.path("pieces/best.safetensors"))));
+  CHECK(load(ws.path("pieces/last.safetensors")).metadata.at("training").find("\"loss\":\"huber\"") != std::string::npos);
 }
 
 TEST_CASE("tint train --init starts a new run from trained weights") {

@@ -1,6 +1,6 @@
 // tint-to-srgb8: turns any image src/io decodes (JPEG, PNG 8/16-bit, WebP, GIF, BMP, TGA) into
 // an 8-bit RGB PNG, for tools/fetch-data.sh.
-//   tint-to-srgb8 [--keep-jpeg] IN OUT.png
+//   tint-to-srgb8 [--keep-jpeg] [--max-side N] IN OUT.png|OUT.jpg
 // EXIF orientation is applied; grey is copied to R, G and B; alpha is flattened onto white
 // (what a browser shows for a transparent photo on a white page); 16-bit samples are rounded
 // to 8 bits. With --keep-jpeg, a JPEG that is already baseline, 8-bit, three components and
@@ -8,10 +8,14 @@
 // only add loss). Prints the path it wrote. Embedded colour profiles are not applied (neither
 // stb_image nor tint's colourise path reads them): of the listed photos, all are tagged sRGB or
 // untagged except eval's rocket.jpg (Adobe RGB) and hdr_room.png (HLG), taken as sRGB values.
+// --max-side caps the long side exactly as `tint train --max-side` does in memory, and a .jpg OUT
+// is written at quality 95: a small copy of a photo folder for a machine it must travel to.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
+#include "data.h"
 #include "file_io.h"
 #include "image_io.h"
 #include "orientation.h"
@@ -80,31 +84,37 @@ std::string with_extension(const std::string& path, const std::string& extension
 
 int main(int argc, char** argv) {
   bool keep_jpeg = false;
+  int max_side = 0;
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
     std::string argument = argv[i];
     if (argument == "--keep-jpeg") {
       keep_jpeg = true;
+    } else if (argument == "--max-side" && i + 1 < argc) {
+      max_side = std::atoi(argv[++i]);
+      if (max_side < 1) return fail("--max-side must be a positive number of pixels");
     } else {
       paths.push_back(argument);
     }
   }
   if (paths.size() != 2) {
-    std::fprintf(stderr, "usage: tint-to-srgb8 [--keep-jpeg] IN OUT.png\n");
+    std::fprintf(stderr, "usage: tint-to-srgb8 [--keep-jpeg] [--max-side N] IN OUT.png|OUT.jpg\n");
     return 2;
   }
   const std::string& in_path = paths[0];
   const std::string& out_path = paths[1];
   tint::Result<tint::ImageFormat> out_format = tint::format_for_path(out_path);
   if (!out_format) return fail(out_format.message());
-  if (*out_format != tint::ImageFormat::png) return fail(out_path + ": the output must be a .png");
+  if (*out_format != tint::ImageFormat::png && *out_format != tint::ImageFormat::jpeg) {
+    return fail(out_path + ": the output must be a .png or .jpg");
+  }
 
   tint::Result<std::vector<uint8_t>> bytes = tint::read_file(in_path);
   if (!bytes) return fail(bytes.message());
   tint::Result<tint::Image> image = tint::decode_image(bytes->data(), bytes->size(), in_path);
   if (!image) return fail(image.message());
 
-  if (keep_jpeg && is_baseline_rgb8_jpeg(*bytes) &&
+  if (keep_jpeg && max_side == 0 && is_baseline_rgb8_jpeg(*bytes) &&
       tint::read_exif_orientation(bytes->data(), bytes->size()) == 1 && image->channels == 3 &&
       image->bits == 8) {
     std::string jpeg_path = with_extension(out_path, ".jpg");
@@ -113,7 +123,9 @@ int main(int argc, char** argv) {
     std::printf("%s\n", jpeg_path.c_str());
     return 0;
   }
-  tint::Status status = tint::write_image(out_path, to_rgb8(*image));
+  tint::Image rgb = to_rgb8(*image);
+  if (max_side > 0) rgb = tint::cap_long_side(rgb, max_side);
+  tint::Status status = tint::write_image(out_path, rgb, 95);
   if (!status) return fail(status.message());
   std::printf("%s\n", out_path.c_str());
   return 0;
