@@ -1,37 +1,41 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds tint, then colourises photos with the shipped
-# model (weights/tint-v1.safetensors).
-#   tools/run.sh [IMAGE ...]      colourise these (default: the evaluation photos, fetched into
-#                                 data/eval by tools/fetch-data.sh when missing)
-# Results go to build/native/colorized/.
+# The main job: installs what is missing, builds tint (native CLI and the WebAssembly site), and
+# serves the web page on http://127.0.0.1:8080, where photos are colourised in the browser.
+#   tools/run.sh [--port P]       build, assemble build/wasm/site, serve it (Ctrl+C stops)
+#   tools/run.sh IMAGE ...        build, then colourise these natively into build/native/colorized/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+port=8080
+images=()
+while (($#)); do
+  case "$1" in
+    --port) [[ $# -ge 2 ]] || { echo "run.sh: --port needs a number" >&2; exit 2; }; port=$2; shift 2 ;;
+    --port=*) port=${1#--port=}; shift ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) images+=("$1"); shift ;;
+  esac
+done
+[[ $port =~ ^[0-9]+$ ]] && ((port <= 65535)) || { echo "run.sh: --port must be a number from 0 to 65535" >&2; exit 2; }
+
 tools/setup.sh
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/tint-ccache}
+export NODE_PATH=/usr/share/nodejs  # emcc needs acorn (TOOLCHAIN.md, pitfall 1)
+jobs=$(nproc)
+if [[ ! -f weights/tint-v1.safetensors ]]; then
+  echo "run.sh: weights/tint-v1.safetensors is missing (a clean clone has it; was it deleted?)" >&2
+  exit 1
+fi
+
 cmake --preset native >/dev/null
-cmake --build --preset native -j "$(nproc)" --target tint
-tint=build/native/tint
-out=build/native/colorized
-
-if [[ ! -f weights/tint-v1.safetensors && -z "${TINT_MODEL:-}" ]]; then
-  cat <<EOT
-
-Built $tint. No trained model is shipped yet (weights/tint-v1.safetensors), so there is nothing
-to colourise with. With a model of your own:
-
-  $tint colorize photo.jpg -o photo-colorized.png --model MODEL.safetensors
-  $tint colorize *.jpg --out-dir $out --model MODEL.safetensors
-  $tint info MODEL.safetensors
-  $tint bench                      # per-layer timings of the baseline network on both backends
-EOT
+cmake --build --preset native -j "$jobs" --target tint
+if ((${#images[@]})); then
+  out=build/native/colorized
+  build/native/tint colorize "${images[@]}" --out-dir "$out"
+  echo "Colourised ${#images[@]} image(s) into $out/"
   exit 0
 fi
 
-inputs=("$@")
-if ((${#inputs[@]} == 0)); then
-  [[ -d data/eval ]] || tools/fetch-data.sh
-  mapfile -t inputs < <(find data/eval -maxdepth 1 -type f \( -iname '*.png' -o -iname '*.jpg' \) | sort)
-fi
-"$tint" colorize "${inputs[@]}" --out-dir "$out"
-echo "Colourised ${#inputs[@]} image(s) into $out/"
+cmake --preset wasm >/dev/null
+cmake --build --preset wasm -j "$jobs" --target site
+exec node tools/serve.mjs --port "$port" build/wasm/site

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds every preset and runs every test suite:
 #   native (Release: unit, CLI end-to-end), native-asan (ASan + UBSan), wasm (core tests under
-#   Node), node (the WASM module through web/tint.js against the native build; needs both).
+#   Node), node (the WASM module through web/tint.js against the native build; needs both),
+#   browser (the site in Debian's chromium via playwright-core; needs the wasm build).
 # Ends with one line over all suites: "N passed, N failed". Exits non-zero on any failure.
-# Usage: tools/test.sh [--skip-setup] [suite ...]     (suites: native native-asan wasm)
+# Usage: tools/test.sh [--skip-setup] [suite ...]   (suites: native native-asan wasm node browser)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -13,11 +14,11 @@ suites=()
 for argument in "$@"; do
   case "$argument" in
     --skip-setup) skip_setup=1 ;;
-    native|native-asan|wasm|node) suites+=("$argument") ;;
-    *) echo "usage: tools/test.sh [--skip-setup] [native|native-asan|wasm|node ...]" >&2; exit 2 ;;
+    native|native-asan|wasm|node|browser) suites+=("$argument") ;;
+    *) echo "usage: tools/test.sh [--skip-setup] [native|native-asan|wasm|node|browser ...]" >&2; exit 2 ;;
   esac
 done
-((${#suites[@]})) || suites=(native native-asan wasm node)
+((${#suites[@]})) || suites=(native native-asan wasm node browser)
 
 if ((!skip_setup)); then
   tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -60,22 +61,23 @@ run_suite() {
   rm -f "$log"
 }
 
-# node:test suites in tests/node: "# pass N" and "# fail N" lines.
+# node:test suites in tests/<name>: "# pass N" and "# fail N" lines.
 run_node_suite() {
-  echo "=== node: test (tests/node against build/native and build/wasm)"
+  local name=$1
+  echo "=== $name: test (tests/$name)"
   local log
   log=$(mktemp)
-  node --test tests/node/ >"$log" 2>&1
+  node --test "tests/$name/" >"$log" 2>&1
   local status=$? passed failed
   passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log")
   failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log")
   if [[ -z "$passed" || -z "$failed" ]] || ((status != 0 && failed == 0)); then
     tail -n 30 "$log"
-    echo "=== node: did not run"
+    echo "=== $name: did not run"
     total_failed=$((total_failed + 1))
   else
     ((failed == 0)) || grep -E "^not ok|error|Error" "$log" | head -n 20
-    echo "node: $passed passed, $failed failed"
+    echo "$name: $passed passed, $failed failed"
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + failed))
   fi
@@ -83,7 +85,7 @@ run_node_suite() {
 }
 
 for suite in "${suites[@]}"; do
-  if [[ $suite == node ]]; then run_node_suite; else run_suite "$suite"; fi
+  if [[ $suite == node || $suite == browser ]]; then run_node_suite "$suite"; else run_suite "$suite"; fi
 done
 
 echo "=== done in $(( $(date +%s) - started )) s"

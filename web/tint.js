@@ -67,11 +67,10 @@ export async function createTint(options = {}) {
       const pixels = module._tint_malloc(bytes);
       if (!pixels) throw new Error(`tint: not enough memory for a ${width}x${height} image`);
       module.HEAPU8.set(image.data, pixels);
-      const result = module._tint_colorize(handle, pixels, width, height, options.size ?? 0, options.maxPixels ?? 0);
+      const ok = module._tint_colorize(handle, pixels, width, height, options.size ?? 0, options.maxPixels ?? 0);
+      const data = ok ? new Uint8ClampedArray(module.HEAPU8.subarray(pixels, pixels + bytes)) : null;  // a copy
       module._tint_free(pixels);
-      if (!result) throw new Error(`tint: ${error()}`);
-      const data = new Uint8ClampedArray(module.HEAPU8.subarray(result, result + bytes));  // a copy
-      module._tint_free(result);
+      if (!ok) throw new Error(`tint: ${error()}`);
       return typeof ImageData !== 'undefined' ? new ImageData(data, width, height) : { width, height, data };
     },
     dispose() {

@@ -46,19 +46,21 @@ EMSCRIPTEN_KEEPALIVE Colorizer* tint_create(const uint8_t* weights, size_t size)
 
 EMSCRIPTEN_KEEPALIVE void tint_destroy(Colorizer* colorizer) { delete colorizer; }
 
-// RGBA8 in, RGBA8 out (same size, alpha kept), or null. working_size 0 = the model's;
-// max_pixels 0 = the default limit (64 MP). The result is freed with tint_free.
-EMSCRIPTEN_KEEPALIVE uint8_t* tint_colorize(Colorizer* colorizer, const uint8_t* rgba, int width, int height,
-                                            int working_size, double max_pixels) {
-  if (!colorizer) return last_error = "no colouriser", nullptr;
+// Colourises the RGBA8 buffer in place (same size, alpha kept): 1 on success, 0 with
+// tint_last_error(). Writing back into the caller's buffer keeps one full-size copy fewer in the
+// heap (a 64 MP photo is 256 MB per copy). working_size 0 = the model's; max_pixels 0 = the
+// default limit (64 MP).
+EMSCRIPTEN_KEEPALIVE int tint_colorize(Colorizer* colorizer, uint8_t* rgba, int width, int height, int working_size,
+                                       double max_pixels) {
+  if (!colorizer) return last_error = "no colouriser", 0;
   tint::ColorizeOptions options;
   options.working_size = working_size;
   if (max_pixels > 0) options.max_pixels = uint64_t(max_pixels);
-  if (width <= 0 || height <= 0) return last_error = "image has no pixels", nullptr;
+  if (width <= 0 || height <= 0) return last_error = "image has no pixels", 0;
   if (uint64_t(width) * uint64_t(height) > options.max_pixels) {
     return last_error = "image is " + std::to_string(width) + "x" + std::to_string(height) + ", above the limit of " +
                         std::to_string(options.max_pixels / 1000000) + " MP",
-           nullptr;
+           0;
   }
   tint::Image image;
   image.width = width;
@@ -67,11 +69,10 @@ EMSCRIPTEN_KEEPALIVE uint8_t* tint_colorize(Colorizer* colorizer, const uint8_t*
   image.bits = 8;
   image.data.assign(rgba, rgba + size_t(width) * height * 4);
   auto result = tint::colorize(image, *colorizer->network, options);
-  if (!result) return last_error = result.message(), nullptr;
-  auto* out = static_cast<uint8_t*>(std::malloc(result->data.size()));
-  if (!out) return last_error = "out of memory", nullptr;
-  std::memcpy(out, result->data.data(), result->data.size());
-  return out;
+  if (!result) return last_error = result.message(), 0;
+  image = tint::Image();  // the input copy goes before anything else is needed
+  std::memcpy(rgba, result->data.data(), result->data.size());
+  return 1;
 }
 
 EMSCRIPTEN_KEEPALIVE void* tint_malloc(size_t size) { return std::malloc(size); }
