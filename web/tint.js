@@ -63,7 +63,18 @@ export async function createTint(options = {}) {
       if (!handle) throw new Error('tint: colorize() after dispose()');
       const image = await toImageData(input);
       const { width, height } = image;
+      if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
+        throw new Error(`tint: image size ${width}x${height} is not two whole numbers`);
+      }
+      const limit = options.maxPixels || module._tint_default_max_pixels();
+      if (width * height > limit) {
+        const describe = (n) => (n >= 1e6 ? `${Number((n / 1e6).toFixed(1))} MP` : `${n} pixels`);
+        throw new Error(`tint: image is ${width}x${height}, above the limit of ${describe(limit)}`);
+      }
       const bytes = width * height * 4;
+      if (image.data.length !== bytes) {
+        throw new Error(`tint: a ${width}x${height} image needs ${bytes} RGBA bytes, got ${image.data.length}`);
+      }
       const pixels = module._tint_malloc(bytes);
       if (!pixels) throw new Error(`tint: not enough memory for a ${width}x${height} image`);
       module.HEAPU8.set(image.data, pixels);

@@ -75,6 +75,9 @@ EMSCRIPTEN_KEEPALIVE int tint_colorize(Colorizer* colorizer, uint8_t* rgba, int 
   return 1;
 }
 
+// The default pixel limit (64 MP, as natively), for the JS side's check before it allocates.
+EMSCRIPTEN_KEEPALIVE double tint_default_max_pixels() { return double(tint::default_max_pixels); }
+
 EMSCRIPTEN_KEEPALIVE void* tint_malloc(size_t size) { return std::malloc(size); }
 EMSCRIPTEN_KEEPALIVE void tint_free(void* pointer) { std::free(pointer); }
 

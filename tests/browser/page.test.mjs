@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import { unzipSync } from 'fflate';
 
 import { serve } from '../../tools/serve.mjs';
-import { decodePng } from '../node/png.mjs';
+import { decodePng, encodePng } from '../node/png.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const site = path.join(root, 'build/wasm/site');
@@ -162,6 +162,31 @@ test('the embed example colourises a file with the three-line API', async () => 
   await page.setInputFiles('#pick', file('broken.jpg', photo.subarray(0, 500)));
   await page.waitForFunction(() => /cannot decode|not an image/.test(document.querySelector('#message').textContent));
   await page.screenshot({ path: path.join(artifacts, 'embed-example.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a 24 MP photo is colourised at full size without the tab dying', async () => {
+  const width = 6000, height = 4000;
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; ++y)
+    for (let x = 0; x < width; ++x) {
+      const v = (x >> 4) % 2 ? 60 + (y * 150) / height : 200 - (x * 120) / width;  // bands and gradients
+      const i = 4 * (y * width + x);
+      data[i] = data[i + 1] = data[i + 2] = v;
+      data[i + 3] = 255;
+    }
+  const big = encodePng({ width, height, data });
+  const { context, page, errors } = await openPage();
+  let crashed = false;
+  page.on('crash', () => (crashed = true));
+  await waitReady(page);
+  await page.setInputFiles('#files', file('big.png', big, 'image/png'));
+  await page.locator('.card.done, .card.error').first().waitFor({ timeout: 240_000 });
+  assert.equal(await page.locator('.card.error').count(), 0, await page.locator('.card .status').first().textContent());
+  assert.match(await page.locator('.card .details').textContent(), /^6000×4000 PNG/);
+  assert.equal(await page.evaluate(() => 6 * 7), 42);  // still responsive
+  assert.equal(crashed, false);
   assert.deepEqual(errors, []);
   await context.close();
 });

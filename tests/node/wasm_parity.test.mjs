@@ -78,3 +78,18 @@ test('the module really contains SIMD instructions', () => {
   for (let i = 0; i + 2 < wasm.length; ++i) if (wasm[i] === 0xfd && wasm[i + 1] === 0xe6 && wasm[i + 2] === 0x01) ++multiplies;
   assert.ok(multiplies >= 8, `only ${multiplies} f32x4.mul found`);
 });
+
+test('a 64 MP photo (the default limit) fits the module\'s memory maximum', async () => {
+  const width = 8000, height = 8000;  // 64,000,000 pixels, 256 MB as RGBA
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; ++y) data.fill((y * 7) % 256, y * width * 4, (y + 1) * width * 4);
+  const big = await createTint({ wasmBinary: fs.readFileSync(path.join(site, 'tint.wasm')), modelBytes: fs.readFileSync(modelPath) });
+  const result = await big.colorize({ width, height, data });
+  assert.equal(result.width, width);
+  assert.equal(result.height, height);
+  const last = 4 * (width * height - 1);
+  assert.equal(result.data[last + 3], data[last + 3]);  // alpha kept
+  big.dispose();
+  // One pixel more is refused before any allocation.
+  await assert.rejects(tint.colorize({ width: 8001, height: 8000, data: new Uint8ClampedArray(4) }), /above the limit of 64 MP/);
+});
