@@ -2,9 +2,10 @@
 # Installs what is missing, builds every preset and runs every test suite:
 #   native (Release: unit, CLI end-to-end), native-asan (ASan + UBSan), wasm (core tests under
 #   Node), node (the WASM module through web/tint.js against the native build; needs both),
-#   browser (the site in Debian's chromium via playwright-core; needs the wasm build).
+#   browser (the site in Debian's chromium via playwright-core; needs the wasm build),
+#   fuzz (a 10 s smoke run of each libFuzzer target, tools/fuzz.sh).
 # Ends with one line over all suites: "N passed, N failed". Exits non-zero on any failure.
-# Usage: tools/test.sh [--skip-setup] [suite ...]   (suites: native native-asan wasm node browser)
+# Usage: tools/test.sh [--skip-setup] [suite ...]   (suites: native native-asan wasm node browser fuzz)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -14,11 +15,11 @@ suites=()
 for argument in "$@"; do
   case "$argument" in
     --skip-setup) skip_setup=1 ;;
-    native|native-asan|wasm|node|browser) suites+=("$argument") ;;
-    *) echo "usage: tools/test.sh [--skip-setup] [native|native-asan|wasm|node|browser ...]" >&2; exit 2 ;;
+    native|native-asan|wasm|node|browser|fuzz) suites+=("$argument") ;;
+    *) echo "usage: tools/test.sh [--skip-setup] [native|native-asan|wasm|node|browser|fuzz ...]" >&2; exit 2 ;;
   esac
 done
-((${#suites[@]})) || suites=(native native-asan wasm node browser)
+((${#suites[@]})) || suites=(native native-asan wasm node browser fuzz)
 
 if ((!skip_setup)); then
   tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -84,8 +85,25 @@ run_node_suite() {
   rm -f "$log"
 }
 
+# Fuzz smoke runs: one test per target, passed when 10 s of fuzzing find no crash.
+run_fuzz_suite() {
+  echo "=== fuzz: 10 s of each libFuzzer target"
+  local target
+  for target in image safetensors rcc cifar10; do
+    if tools/fuzz.sh "$target" 10; then
+      total_passed=$((total_passed + 1))
+    else
+      total_failed=$((total_failed + 1))
+    fi
+  done
+}
+
 for suite in "${suites[@]}"; do
-  if [[ $suite == node || $suite == browser ]]; then run_node_suite "$suite"; else run_suite "$suite"; fi
+  case $suite in
+    node|browser) run_node_suite "$suite" ;;
+    fuzz) run_fuzz_suite ;;
+    *) run_suite "$suite" ;;
+  esac
 done
 
 echo "=== done in $(( $(date +%s) - started )) s"

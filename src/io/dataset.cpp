@@ -112,6 +112,27 @@ Result<std::vector<std::string>> list_images(const std::vector<std::string>& fol
   return paths;
 }
 
+Status parse_cifar10_batch(const uint8_t* bytes, size_t size, const std::string& path, const std::string& name,
+                           std::vector<Image>& images, std::vector<std::string>* keys) {
+  if (size % cifar_record != 0) {
+    return Status::error(path + ": " + std::to_string(size) +
+                         " bytes is not a whole number of CIFAR-10 records (3073 bytes each: "
+                         "1 label byte + 3072 pixel bytes)");
+  }
+  const size_t records = size / cifar_record;
+  for (size_t r = 0; r < records; ++r) {
+    // Skip the label: colourising needs no class. Planes R, G, B -> interleaved RGB.
+    const uint8_t* planes = bytes + r * cifar_record + 1;
+    Image image(cifar_side, cifar_side, 3, 8);
+    for (size_t p = 0; p < cifar_plane; ++p) {
+      for (size_t c = 0; c < 3; ++c) image.data[3 * p + c] = planes[c * cifar_plane + p];
+    }
+    images.push_back(std::move(image));
+    if (keys) keys->push_back("cifar10/" + name + "#" + std::to_string(r));
+  }
+  return Status::ok();
+}
+
 Result<std::vector<Image>> load_cifar10(const std::string& folder, std::vector<std::string>* keys) {
   TINT_RETURN_IF_ERROR(check_folder(folder));
   std::vector<Image> images;
@@ -124,22 +145,7 @@ Result<std::vector<Image>> load_cifar10(const std::string& folder, std::vector<s
     ++files_found;
     Result<std::vector<uint8_t>> bytes = read_file(path);
     if (!bytes.is_ok()) return bytes.status();
-    if (bytes->size() % cifar_record != 0) {
-      return Status::error(path + ": " + std::to_string(bytes->size()) +
-                           " bytes is not a whole number of CIFAR-10 records (3073 bytes each: "
-                           "1 label byte + 3072 pixel bytes)");
-    }
-    const size_t records = bytes->size() / cifar_record;
-    for (size_t r = 0; r < records; ++r) {
-      // Skip the label: colourising needs no class. Planes R, G, B -> interleaved RGB.
-      const uint8_t* planes = bytes->data() + r * cifar_record + 1;
-      Image image(cifar_side, cifar_side, 3, 8);
-      for (size_t p = 0; p < cifar_plane; ++p) {
-        for (size_t c = 0; c < 3; ++c) image.data[3 * p + c] = planes[c * cifar_plane + p];
-      }
-      images.push_back(std::move(image));
-      if (keys) keys->push_back("cifar10/" + name + "#" + std::to_string(r));
-    }
+    TINT_RETURN_IF_ERROR(parse_cifar10_batch(bytes->data(), bytes->size(), path, name, images, keys));
   }
   if (files_found == 0) {
     return Status::error(folder +

@@ -41,6 +41,9 @@ Result<std::vector<std::string>> list_images(const std::vector<std::string>& fol
 // is an error naming it. `keys`, if given, receives "cifar10/data_batch_N.bin#<record>" per image.
 Result<std::vector<Image>> load_cifar10(const std::string& folder,
                                         std::vector<std::string>* keys = nullptr);
+// One batch file's bytes (`path` for messages, `name` for the keys), appended to `images`.
+Status parse_cifar10_batch(const uint8_t* bytes, size_t size, const std::string& path, const std::string& name,
+                           std::vector<Image>& images, std::vector<std::string>* keys = nullptr);
 
 struct DatasetOptions {
   std::vector<std::string> photo_folders;  // any number, searched recursively

@@ -3,11 +3,14 @@
 // and test_bad_inputs.cpp.
 #pragma once
 
-#include <catch2/catch.hpp>
+#include "fixture_check.h"
+
 #include <webp/encode.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "image.h"
@@ -47,7 +50,7 @@ inline Bytes stb_encode(const Image& image, StbFormat format) {
       break;
     case StbFormat::jpeg: stbi_write_jpg_to_func(append_to, &out, w, h, c, data, 95); break;
   }
-  REQUIRE(!out.empty());
+  fixture_check(!out.empty(), "!out.empty()");
   return out;
 }
 
@@ -58,7 +61,7 @@ inline Bytes webp_lossless(const Image& image) {
                                              image.width * 4, &output)
                     : WebPEncodeLosslessRGB(image.data.data(), image.width, image.height,
                                             image.width * 3, &output);
-  REQUIRE(size > 0);
+  fixture_check(size > 0, "size > 0");
   Bytes bytes(output, output + size);
   WebPFree(output);
   return bytes;
@@ -67,7 +70,7 @@ inline Bytes webp_lossless(const Image& image) {
 inline Bytes webp_lossy(const Image& rgb) {
   uint8_t* output = nullptr;
   size_t size = WebPEncodeRGB(rgb.data.data(), rgb.width, rgb.height, rgb.width * 3, 90, &output);
-  REQUIRE(size > 0);
+  fixture_check(size > 0, "size > 0");
   Bytes bytes(output, output + size);
   WebPFree(output);
   return bytes;
