@@ -13,8 +13,11 @@ packages=(
   libstb-dev libwebp-dev zlib1g-dev  # image I/O, Qt resource bundles (zlib)
   catch2 libcli11-dev nlohmann-json3-dev
   emscripten wabt                    # WASM build, SIMD check
-  nodejs npm chromium                # WASM tests, the site's server, browser tests
+  nodejs chromium                    # WASM tests, the site's server, browser tests
 )
+# npm: Debian's package, unless the installed Node.js already brings its own (NodeSource's
+# nodejs does, and conflicts with Debian's npm).
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3-torch python3-numpy); fi
 
 missing=()
