@@ -294,7 +294,8 @@ const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b), n = sorted.length;
   return n % 2 ? sorted[(n - 1) / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
 };
-const summary = (values) => ({ median: median(values), best: Math.min(...values), runs: values.length });
+const summary = (values) => ({ median: median(values), best: Math.min(...values), runs: values.length,
+  values: values.map((v) => Math.round(10 * v) / 10) });
 
 function maxAbsDiff(a, b) {
   let worst = 0;
@@ -428,6 +429,12 @@ export async function runBench(env, options) {
       for (const engine of Object.keys(engines)) {
         entry[size][engine] = { ...summary(times[size][engine]) };
         if (nets[size][engine]) entry[size][engine].net = summary(nets[size][engine]);
+        // peer / tint within each round, then the median: robust to the VM's drift between rounds
+        const perRound = (values) => median(values.map((v, i) => v / times[size].tint[i]));
+        if (engine !== 'tint') {
+          entry[size][engine].ratio = perRound(times[size][engine]);
+          entry[size][engine].netRatio = perRound(nets[size][engine]);
+        }
       }
       const get = (engine) => outputs[size][engine].image ?? outputs[size][engine];
       entry.parity[`${size}OrtVsTint`] = imageDiff(get('ort'), get('tint'));

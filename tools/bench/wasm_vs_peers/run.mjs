@@ -32,6 +32,8 @@ const machine = {
   cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30), load: os.loadavg().map((v) => v.toFixed(2)).join(' '),
   trainingAtStart: trainingActive(),
+  commit: spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
+  tintWasm: execFileSync('sha256sum', [path.join(site, 'tint.wasm')], { encoding: 'utf8' }).slice(0, 12),
 };
 log(`${machine.date} ${machine.cpu}, ${machine.cores} cores, load ${machine.load}, ` +
     `training run active: ${machine.trainingAtStart ? 'yes' : 'no'}`);
@@ -107,37 +109,39 @@ if (fs.existsSync(convProgram)) {
   }
 }
 machine.trainingAtEnd = trainingActive();
+machine.loadAtEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
 
 // --- the table -------------------------------------------------------------------------------
 const lines = [];
 const out = (text = '') => lines.push(text);
 const ms = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
-const ratio = (peer, tint) => `${(peer / tint).toFixed(2)}x`;
+const x = (ratio) => `${ratio.toFixed(2)}x`;
 const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
 const MB = (bytes) => `${(bytes / 1e6).toFixed(3)} MB`;
 const runtimeNames = { node: 'Node', chromium: 'Chromium' };
 
 out(`Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB; a shared VM), ` +
-    `load at start ${machine.load}; training run active at start: ${machine.trainingAtStart ? 'yes' : 'no'}, ` +
-    `at end: ${machine.trainingAtEnd ? 'yes' : 'no'}.`);
+    `load average at start ${machine.load}, at end ${machine.loadAtEnd}; training run active at start: ${machine.trainingAtStart ? 'yes' : 'no'}, ` +
+    `at end: ${machine.trainingAtEnd ? 'yes' : 'no'}. Repository at ${machine.commit}, tint.wasm sha256 ${machine.tintWasm}….`);
 out(`Runtimes: ${Object.entries(results.runs).map(([k, r]) => `${runtimeNames[k]} = ${r.runtime}`).join('; ')}; ` +
     `onnxruntime-web ${results.runs.node.ort.version} (wasm EP, 1 thread, SIMD), tfjs ${results.runs.node.tfjs.version} ` +
     `(wasm backend, ${results.runs.node.tfjs.threads} thread, SIMD ${results.runs.node.tfjs.simd}).`);
 out(`Times: median of ${settings.rounds} runs (256x256) / ${settings.bigRounds} runs (4000x3000) after warm-up, ` +
     'engines interleaved round by round; "net" = the peer\'s network alone (its session.run / graph + readback), ' +
-    'the rest of its end-to-end time is the same pre/post-processing as tint\'s, in plain JS. Ratios = peer ms / tint ms.');
+    'the rest of its end-to-end time is the same pre/post-processing as tint\'s, in plain JS. Ratios = peer ms / tint ms ' +
+    'within each round, median over the rounds; "best" = the fastest run of tint / ORT / tfjs.');
 for (const [size, label] of [['small', '256x256 photo, end to end (ms)'], ['big', '4000x3000 (12 MP) photo, end to end (ms)']]) {
   out();
   out(`### ${label}`);
   out();
-  out('| runtime | model | tint | onnxruntime-web (net) | tfjs-wasm (net) | ORT / tint | tfjs / tint | ORT net / tint | tfjs net / tint |');
-  out('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  out('| runtime | model | tint | onnxruntime-web (net) | tfjs-wasm (net) | ORT / tint | tfjs / tint | ORT net / tint | tfjs net / tint | best: tint / ORT / tfjs |');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [runtime, run] of Object.entries(results.runs)) {
     for (const [name, model] of Object.entries(run.models)) {
       const t = model[size].tint.median, o = model[size].ort, f = model[size].tfjs;
       out(`| ${runtimeNames[runtime]} | ${name} | ${ms(t)} | ${ms(o.median)} (${ms(o.net.median)}) | ` +
-          `${ms(f.median)} (${ms(f.net.median)}) | ${ratio(o.median, t)} | ${ratio(f.median, t)} | ` +
-          `${ratio(o.net.median, t)} | ${ratio(f.net.median, t)} |`);
+          `${ms(f.median)} (${ms(f.net.median)}) | ${x(o.ratio)} | ${x(f.ratio)} | ${x(o.netRatio)} | ${x(f.netRatio)} | ` +
+          `${ms(model[size].tint.best)} / ${ms(o.best)} / ${ms(f.best)} |`);
     }
   }
 }
@@ -192,18 +196,19 @@ for (const [peer, target, label] of [['tfjs', 1.5, 'tfjs-backend-wasm'], ['ort',
     for (const [name, model] of Object.entries(run.models))
       for (const size of ['small', 'big']) {
         items.push({ where: `${runtimeNames[runtime]} ${name} ${size === 'small' ? '256²' : '12 MP'}`,
-          value: model[size][peer].median / model[size].tint.median });
+          value: model[size][peer].ratio });
       }
   const met = items.filter((i) => i.value >= target).length;
   out(`- tint >= ${target}x ${label} (end to end): ${verdict(met === items.length)} (reached in ${met} of ` +
       `${items.length} measurements: ${items.map((i) => `${i.where} ${i.value.toFixed(2)}x`).join(', ')})`);
 }
 if (results.runs.chromium) {
-  const items = Object.entries(results.runs.chromium.models).map(([name, m]) => `${name} ${ms(m.big.tint.median)} ms`);
+  const items = Object.entries(results.runs.chromium.models).map(([name, m]) =>
+    `${name} ${ms(m.big.tint.median)} ms, best ${ms(m.big.tint.best)} ms`);
   const worst = Math.max(...Object.values(results.runs.chromium.models).map((m) => m.big.tint.median));
   const shipped = results.runs.chromium.models['tint-v1']?.big.tint.median;
   out(`- 12 MP photo under 1 s in the page (Chromium, tint end to end): ` +
-      (shipped !== undefined ? `tint-v1 ${verdict(shipped < 1000)}` : verdict(worst < 1000)) + ` (${items.join(', ')})`);
+      (shipped !== undefined ? `tint-v1 ${verdict(shipped < 1000)}` : verdict(worst < 1000)) + ` (median; ${items.join('; ')})`);
 }
 out(`- tint.wasm + weights under 2.5 MB gzip: ${verdict(coreGzip < 2.5e6)} (${MB(coreGzip)})`);
 

@@ -49,8 +49,8 @@ for model in "${models[@]}"; do
 done
 /usr/bin/python3 "$here/export_onnx.py" "$work/models" "${models[@]}"
 
-# tint's own conv bench, if the wasm build made it (a copy as .cjs: the repository's package.json
-# says "type": "module", which Node would apply to a .js file).
+# tint's own conv bench, if the wasm build made it (copied as .cjs, so that Node loads it as the
+# CommonJS it is wherever it lands: the repository's package.json says "type": "module").
 rm -rf "$work/www" && mkdir -p "$work/www"
 if [[ -f "$root/build/wasm/bench_conv3x3.js" && -f "$root/build/wasm/bench_conv3x3.wasm" ]]; then
   cp "$root/build/wasm/bench_conv3x3.js" "$work/bench_conv3x3.cjs"
