@@ -5,18 +5,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <csignal>
 #include <fstream>
 #include <iterator>
+#include <random>
+#include <thread>
 #include <sstream>
 #include <vector>
 
 #include "file_io.h"
 #include "run_tint.h"
 #include "image_io.h"
+#include "train.h"
 #include "weights.h"
 
 using namespace tint;
@@ -58,8 +63,9 @@ struct Workspace {
   ~Workspace() { fs::remove_all(dir); }
   std::string path(const std::string& name) const { return (dir / name).string(); }
   std::string train(const std::string& out, const std::string& extra) const {
-    return "train --data " + data + " --arch " + arch + " --out-dir " + path(out) +
-           " --epochs 3 --batch 4 --crop 32 --lr 0.003 --seed 7 --threads 2 --val 0.3 " + extra;
+    const std::string epochs = extra.find("--epochs") == std::string::npos ? " --epochs 3" : "";
+    return "train --data " + data + " --arch " + arch + " --out-dir " + path(out) + epochs +
+           " --batch 4 --crop 32 --lr 0.003 --seed 7 --threads 2 --val 0.3 " + extra;
   }
 };
 
@@ -80,6 +86,8 @@ bool same_weights(const Model& a, const Model& b) {
   }
   return true;
 }
+
+size_t line_count_of(const std::string& text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
 
 struct ValidationRow {
   long long step;
@@ -262,4 +270,119 @@ TEST_CASE("tint train: clear errors for bad data and flags") {
     CHECK(run.status < 128);
     CHECK(run.output.find(mentions) != std::string::npos);
   }
+}
+
+namespace {
+
+// Starts `tint ARGS` in the background with its output in `log`; returns its pid (the shell
+// execs tint, so the pid is tint's). `prefix` runs first in that shell (e.g. ulimit).
+pid_t spawn_tint(const std::string& arguments, const std::string& log, const std::string& prefix = "") {
+  const std::string command = prefix + "exec " + std::string(TINT_CLI_PATH) + " " + arguments + " >" + log + " 2>&1";
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::execl("/bin/bash", "bash", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+// The highest global step a `tint train` log reports as done ("epoch E/N  step S/T ...").
+long long last_logged_step(const std::string& log) {
+  long long best = 0;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    int epoch = 0, epochs = 0, step = 0, steps = 0;
+    if (std::sscanf(line.c_str(), "epoch %d/%d  step %d/%d", &epoch, &epochs, &step, &steps) == 4) {
+      best = std::max(best, (long long)(epoch - 1) * steps + step);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+TEST_CASE("tint train killed with SIGKILL at random moments loses at most a checkpoint interval") {
+  Workspace ws;
+  const std::string flags = "--epochs 25 --checkpoint-steps 3";
+  TintRun run = run_tint(ws.train("straight", flags));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+
+  const std::string checkpoint = ws.path("killed/checkpoint.safetensors");
+  std::mt19937 random(12345);
+  int kills = 0;
+  long long worst_loss = 0;
+  for (int attempt = 0; attempt < 12 && kills < 6; ++attempt) {
+    const bool resume = fs::exists(checkpoint);
+    const std::string log = ws.path("killed-" + std::to_string(attempt) + ".log");
+    const pid_t pid = spawn_tint(ws.train("killed", flags + (resume ? " --resume " + checkpoint : "")), log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + random() % 700));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) break;  // it had finished first
+    ++kills;
+    // Whatever the moment, the checkpoint on disk is complete and loadable.
+    if (!fs::exists(checkpoint)) continue;
+    auto bytes = read_file(checkpoint);
+    REQUIRE(bytes.is_ok());
+    auto loaded = load_checkpoint(bytes->data(), bytes->size(), checkpoint);
+    INFO("kill " << kills << ": " << read_text(log));
+    REQUIRE(loaded.is_ok());
+    const long long lost = last_logged_step(read_text(log)) - loaded->progress.step;
+    worst_loss = std::max(worst_loss, lost);
+    CHECK(lost <= 3);  // --checkpoint-steps 3
+  }
+  std::printf("SIGKILL test: %d kills survived, at most %lld steps lost per kill\n", kills, worst_loss);
+  CHECK(kills >= 3);
+  run = run_tint(ws.train("killed", flags + " --resume " + checkpoint));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK(same_weights(load(ws.path("straight/last.safetensors")), load(ws.path("killed/last.safetensors"))));
+}
+
+TEST_CASE("tint train on a full disk: a clear error, and the last good checkpoint stays") {
+  Workspace ws;
+  // A file-size limit makes every write past it fail (EFBIG) the way a full disk does (ENOSPC):
+  // the same failing write() in the same code path. SIGXFSZ is ignored so write() returns the error.
+  TintRun run = run_tint(ws.train("full", "--epochs 2 --checkpoint-steps 1"));
+  REQUIRE(run.status == 0);
+  const auto good = read_file(ws.path("full/checkpoint.safetensors"));
+  REQUIRE(good.is_ok());
+  const size_t limit_kb = good->size() / 1024 / 2;  // half a checkpoint: the next one cannot be written
+  const std::string log = ws.path("full.log");
+  const pid_t pid = spawn_tint(ws.train("full", "--epochs 4 --checkpoint-steps 1 --resume " + ws.path("full/checkpoint.safetensors")),
+                               log, "trap '' XFSZ; ulimit -f " + std::to_string(limit_kb) + "; ");
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  const std::string output = read_text(log);
+  INFO(output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(output.find("File too large") != std::string::npos);
+  CHECK(output.find("checkpoint.safetensors") != std::string::npos);
+  // The checkpoint from before is untouched and loads; no partial file under its name.
+  const auto after = read_file(ws.path("full/checkpoint.safetensors"));
+  REQUIRE(after.is_ok());
+  CHECK(after.value() == good.value());
+  CHECK(load_checkpoint(after->data(), after->size(), "checkpoint").is_ok());
+  for (const auto& entry : fs::directory_iterator(ws.path("full"))) {
+    CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+  }
+}
+
+TEST_CASE("tint train into a folder it cannot write fails at once with a clear error") {
+  Workspace ws;
+  std::ofstream(ws.path("blocker")) << "a file";
+  const TintRun run = run_tint(ws.train("blocker/run", ""));
+  INFO(run.output);
+  CHECK(run.status == 1);
+  CHECK(run.output.find("blocker/run") != std::string::npos);
+  CHECK(line_count_of(run.output) <= 2);
 }
