@@ -309,7 +309,7 @@ long long last_logged_step(const std::string& log) {
 
 TEST_CASE("tint train killed with SIGKILL at random moments loses at most a checkpoint interval") {
   Workspace ws;
-  const std::string flags = "--epochs 25 --checkpoint-steps 3";
+  const std::string flags = "--epochs 40 --checkpoint-steps 3";
   TintRun run = run_tint(ws.train("straight", flags));
   INFO(run.output);
   REQUIRE(run.status == 0);
@@ -318,14 +318,25 @@ TEST_CASE("tint train killed with SIGKILL at random moments loses at most a chec
   std::mt19937 random(12345);
   int kills = 0;
   long long worst_loss = 0;
+  long long reached = 0;
   for (int attempt = 0; attempt < 12 && kills < 6; ++attempt) {
     const bool resume = fs::exists(checkpoint);
     const std::string log = ws.path("killed-" + std::to_string(attempt) + ".log");
     const pid_t pid = spawn_tint(ws.train("killed", flags + (resume ? " --resume " + checkpoint : "")), log);
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + random() % 700));
-    ::kill(pid, SIGKILL);
+    // Kill once the run has gone a random number of steps past where it was, plus a random few
+    // milliseconds (so kills also land inside checkpoint writes), whatever the machine's speed.
+    const long long target = reached + 1 + long(random() % 8);
     int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    pid_t done = 0;
+    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && last_logged_step(read_text(log)) < target) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (done == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(random() % 15));
+      ::kill(pid, SIGKILL);
+      REQUIRE(::waitpid(pid, &status, 0) == pid);
+    }
+    reached = std::max(reached, last_logged_step(read_text(log)));
     if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) break;  // it had finished first
     ++kills;
     // Whatever the moment, the checkpoint on disk is complete and loadable.
