@@ -126,6 +126,25 @@ test('bad files get a clear error each and the page keeps working for the next f
   await context.close();
 });
 
+test('photos can also be dropped on the page or pasted', async () => {
+  const { context, page, errors } = await openPage();
+  await waitReady(page);
+  await page.evaluate(async (bytes) => {
+    const transfer = (name) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/jpeg' }));
+      return data;
+    };
+    window.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer('dropped.jpg'), bubbles: true, cancelable: true }));
+    window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer('pasted.jpg'), bubbles: true, cancelable: true }));
+  }, [...photo]);
+  await page.waitForFunction(() => document.querySelectorAll('.card.done').length === 2, null, { timeout: 60_000 });
+  const names = await page.locator('.card .name').allTextContents();
+  assert.deepEqual(names.sort(), ['dropped.jpg', 'pasted.jpg']);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a batch downloads as one zip of PNGs; the page fits a phone screen', async () => {
   const { context, page } = await openPage('index.html', { width: 390, height: 844 });
   await waitReady(page);
