@@ -284,8 +284,8 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - run_start).count(); };
   auto last_checkpoint = clock::now();
   int64_t last_checkpoint_step = progress.step;
-  double val_psnr = NAN, val_colorfulness = NAN, val_auc = NAN;  // the last validation's
-  auto weights_metadata = [&](double last_train, double last_val) {
+  // Weights as of the end of an epoch, with that epoch's metrics row.
+  auto weights_metadata = [&](const MetricsRow& epoch_row) {
     nlohmann::json training = {{"data", options.data_folders},
                                {"cifar10", options.cifar10_folder},
                                {"command", options.command_line},
@@ -297,11 +297,11 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
                                {"huber_delta", progress.huber_delta},
                                {"seed", std::to_string(progress.seed)},
                                {"wall_time_seconds", std::round(elapsed())},
-                               {"final_train_loss", last_train},
-                               {"final_val_loss", last_val},
-                               {"final_val_psnr", val_psnr},
-                               {"final_val_colorfulness", val_colorfulness},
-                               {"final_val_auc", val_auc},
+                               {"final_train_loss", epoch_row.train_loss},
+                               {"final_val_loss", epoch_row.val_loss},
+                               {"final_val_psnr", epoch_row.val_psnr},
+                               {"final_val_colorfulness", epoch_row.val_colorfulness},
+                               {"final_val_auc", epoch_row.val_auc},
                                {"best_val_loss", progress.best_val_loss},
                                {"best_val_auc", progress.best_val_auc},
                                {"selected_by", options.select},
@@ -411,7 +411,6 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
       row.val_auc = scores->auc();
     }
     rows.push_back(row);
-    val_psnr = row.val_psnr, val_colorfulness = row.val_colorfulness, val_auc = row.val_auc;
     if (terminal) std::fprintf(stderr, "\n");
     if (val_batches) {
       std::fprintf(stderr, "epoch %d/%d done: train loss %.5f, validation loss %s, PSNR %.2f dB, colourfulness %.3f, AuC %.4f\n",
@@ -427,12 +426,12 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
     if (best_loss) progress.best_val_loss = score;
     if (best_auc) progress.best_val_auc = row.val_auc;
     if ((options.select == "auc" && !std::isnan(row.val_auc)) ? best_auc : best_loss) {
-      TINT_RETURN_IF_ERROR(save("best.safetensors", weights_metadata(last_train, last_val), Dtype::f32));
+      TINT_RETURN_IF_ERROR(save("best.safetensors", weights_metadata(row), Dtype::f32));
     }
     ++progress.epoch;
     progress.step_in_epoch = 0;
     epoch_loss = 0;
-    TINT_RETURN_IF_ERROR(save("last.safetensors", weights_metadata(last_train, last_val), Dtype::f32));
+    TINT_RETURN_IF_ERROR(save("last.safetensors", weights_metadata(row), Dtype::f32));
     TINT_RETURN_IF_ERROR(checkpoint());
     TINT_RETURN_IF_ERROR(write_loss_svg(out + "loss.svg", rows));
   }
