@@ -29,6 +29,16 @@ namespace tint_test {
 using tint::Image;
 using Bytes = std::vector<uint8_t>;
 
+// Distinct, position-dependent samples so a swapped or shifted pixel shows.
+inline Image pattern_image(int width, int height, int channels, int bits = 8) {
+  Image image(width, height, channels, bits);
+  for (size_t i = 0; i < image.sample_count(); ++i) {
+    uint32_t value = uint32_t(i * 2654435761u >> 7);
+    image.set_sample(i, bits == 8 ? (value & 0xFF) : (value & 0xFFFF));
+  }
+  return image;
+}
+
 inline void append_to(void* context, void* data, int size) {
   auto* out = static_cast<Bytes*>(context);
   out->insert(out->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);

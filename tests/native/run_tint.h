@@ -13,6 +13,13 @@ struct TintRun {
   std::string output;  // stdout and stderr together
 };
 
+// Lines in a run's output (messages are expected to be one line each).
+inline size_t line_count(const std::string& text) {
+  size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines;
+}
+
 inline TintRun run_tint(const std::string& arguments) {
   const std::string command = std::string(TINT_CLI_PATH) + " " + arguments + " 2>&1";
   TintRun run{-1, ""};

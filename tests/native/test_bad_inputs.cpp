@@ -39,12 +39,6 @@ std::string write(const std::string& path, const Bytes& bytes) {
   return path;
 }
 
-Image photo(int width, int height) {
-  Image image(width, height, 3);
-  for (size_t i = 0; i < image.data.size(); ++i) image.data[i] = uint8_t((i * 31 + i / 5) % 253);
-  return image;
-}
-
 Bytes truncated(Bytes bytes, double keep) {
   bytes.resize(size_t(double(bytes.size()) * keep));
   return bytes;
@@ -60,36 +54,36 @@ Bytes png_claiming(uint32_t width, uint32_t height) {
   return png;
 }
 
+// Offset of the first `marker` segment (0xFF, marker) of a JPEG with at least `room` bytes after
+// it; fails the test when there is none.
+size_t jpeg_segment(const Bytes& jpeg, uint8_t marker, size_t room) {
+  for (size_t i = 2; i + room < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == marker) return i;
+  }
+  FAIL("no 0xFF 0x" << std::hex << int(marker) << " segment in stb's JPEG");
+  return 0;
+}
+
 // A baseline JPEG whose frame header claims width x height.
 Bytes jpeg_claiming(uint16_t width, uint16_t height) {
-  Bytes jpeg = stb_encode(photo(16, 16), StbFormat::jpeg);
-  for (size_t i = 2; i + 9 < jpeg.size(); ++i) {
-    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) {
-      jpeg[i + 5] = uint8_t(height >> 8), jpeg[i + 6] = uint8_t(height);
-      jpeg[i + 7] = uint8_t(width >> 8), jpeg[i + 8] = uint8_t(width);
-      return jpeg;
-    }
-  }
-  FAIL("no SOF0 in stb's JPEG");
+  Bytes jpeg = stb_encode(pattern_image(16, 16, 3), StbFormat::jpeg);
+  const size_t i = jpeg_segment(jpeg, 0xC0, 9);  // SOF0
+  jpeg[i + 5] = uint8_t(height >> 8), jpeg[i + 6] = uint8_t(height);
+  jpeg[i + 7] = uint8_t(width >> 8), jpeg[i + 8] = uint8_t(width);
   return jpeg;
 }
 
 // stb's JPEG with its Huffman tables' segment overwritten: the entropy data cannot be read.
 Bytes jpeg_corrupt_tables() {
-  Bytes jpeg = stb_encode(photo(32, 32), StbFormat::jpeg);
-  for (size_t i = 2; i + 4 < jpeg.size(); ++i) {
-    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC4) {
-      const size_t length = size_t(jpeg[i + 2]) << 8 | jpeg[i + 3];
-      for (size_t k = 4; k < 2 + length && i + k < jpeg.size(); ++k) jpeg[i + k] = 0xFF;
-      return jpeg;
-    }
-  }
-  FAIL("no DHT in stb's JPEG");
+  Bytes jpeg = stb_encode(pattern_image(32, 32, 3), StbFormat::jpeg);
+  const size_t i = jpeg_segment(jpeg, 0xC4, 4);  // DHT
+  const size_t length = size_t(jpeg[i + 2]) << 8 | jpeg[i + 3];
+  for (size_t k = 4; k < 2 + length && i + k < jpeg.size(); ++k) jpeg[i + k] = 0xFF;
   return jpeg;
 }
 
 Bytes png_corrupt_data() {
-  Bytes png = stb_encode(photo(40, 30), StbFormat::png);
+  Bytes png = stb_encode(pattern_image(40, 30, 3), StbFormat::png);
   for (size_t i = 0; i + 8 < png.size(); ++i) {
     if (std::memcmp(&png[i], "IDAT", 4) == 0) {
       for (size_t k = i + 6; k < i + 40; ++k) png[k] ^= 0x5A;  // inside the zlib stream
@@ -101,7 +95,7 @@ Bytes png_corrupt_data() {
 }
 
 Bytes webp_corrupt() {
-  Bytes webp = webp_lossy(photo(40, 30));  // RIFF, WEBP, "VP8 ", size, frame tag, start code at 23
+  Bytes webp = webp_lossy(pattern_image(40, 30, 3));  // RIFF, WEBP, "VP8 ", size, frame tag, start code at 23
   REQUIRE(webp[23] == 0x9d);
   webp[23] = webp[24] = webp[25] = 0;      // a frame that is not one
   return webp;
@@ -148,12 +142,6 @@ Bytes model_bytes(const std::function<void(tint::TensorFile&)>& edit = {}) {
   return tint::serialize_safetensors(file, Dtype::f32);
 }
 
-size_t count_lines(const std::string& text) {
-  size_t lines = 0;
-  for (char c : text) lines += c == '\n';
-  return lines;
-}
-
 size_t files_in(const std::string& path) {
   size_t count = 0;
   if (fs::is_directory(path))
@@ -170,9 +158,9 @@ TEST_CASE("bad images in a batch: one line each, non-zero exit, no output for th
     std::function<Bytes()> bytes;
     const char* says;  // part of the message
   };
-  const Bytes jpeg = stb_encode(photo(64, 48), StbFormat::jpeg);
-  const Bytes png = stb_encode(photo(64, 48), StbFormat::png);
-  const Bytes webp = webp_lossless(photo(64, 48));
+  const Bytes jpeg = stb_encode(pattern_image(64, 48, 3), StbFormat::jpeg);
+  const Bytes png = stb_encode(pattern_image(64, 48, 3), StbFormat::png);
+  const Bytes webp = webp_lossless(pattern_image(64, 48, 3));
   const Bytes gif = hand_gif(4, 3, {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3});
   const std::vector<Case> cases = {
       {"truncated JPEG", "cut.jpg", [&] { return truncated(jpeg, 0.5); }, "cut.jpg"},
@@ -226,7 +214,7 @@ TEST_CASE("bad images in a batch: one line each, non-zero exit, no output for th
   }
   SECTION("a 1x1 image is valid") {
     const std::string dir = folder();
-    const std::string in = write(dir + "/dot.png", stb_encode(photo(1, 1), StbFormat::png));
+    const std::string in = write(dir + "/dot.png", stb_encode(pattern_image(1, 1, 3), StbFormat::png));
     const TintRun run = run_tint("colorize " + in + " -o " + dir + "/o.png --model " + write(dir + "/m.safetensors", model_bytes()));
     INFO(run.output);
     CHECK(run.status == 0);
@@ -269,13 +257,13 @@ TEST_CASE("bad paths, weights and flags: one line, non-zero exit, no output file
   for (const auto& c : cases) {
     DYNAMIC_SECTION(c.kind) {
       const std::string dir = folder();
-      const std::string in = write(dir + "/in.png", stb_encode(photo(48, 40), StbFormat::png));
+      const std::string in = write(dir + "/in.png", stb_encode(pattern_image(48, 40, 3), StbFormat::png));
       const std::string model = write(dir + "/m.safetensors", model_bytes());
       const TintRun run = run_tint("colorize " + c.arguments(dir, in, model));
       INFO(run.output);
       CHECK(run.status != 0);
       CHECK(run.status < 128);  // an exit, not a crash
-      CHECK(count_lines(run.output) <= 2);
+      CHECK(line_count(run.output) <= 2);
       CHECK(run.output.find(c.says) != std::string::npos);
       for (const char* output : {"/o.png", "/o.jpg", "/o.tiff"}) CHECK_FALSE(fs::exists(dir + output));
       // Nothing but what the case itself put there.

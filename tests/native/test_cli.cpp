@@ -23,12 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 
-size_t line_count(const std::string& text) {
-  size_t lines = 0;
-  for (char c : text) lines += c == '\n';
-  return lines;
-}
-
 // A fresh folder with a tiny model and a few images.
 struct Workspace {
   fs::path dir;

@@ -28,16 +28,6 @@ std::string temp_path(const std::string& name) {
   return test_temp_root() + "/" + name;
 }
 
-// Distinct, position-dependent samples so a swapped or shifted pixel shows.
-Image pattern_image(int width, int height, int channels, int bits = 8) {
-  Image image(width, height, channels, bits);
-  for (size_t i = 0; i < image.sample_count(); ++i) {
-    uint32_t value = uint32_t(i * 2654435761u >> 7);
-    image.set_sample(i, bits == 8 ? (value & 0xFF) : (value & 0xFFFF));
-  }
-  return image;
-}
-
 Result<Image> decode(const Bytes& bytes, const std::string& name = "x.img",
                      const DecodeOptions& options = {}) {
   return tint::decode_image(bytes.data(), bytes.size(), name, options);

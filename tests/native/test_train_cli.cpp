@@ -87,8 +87,6 @@ bool same_weights(const Model& a, const Model& b) {
   return true;
 }
 
-size_t line_count_of(const std::string& text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
-
 struct ValidationRow {
   long long step;
   double val_loss, psnr, colorfulness, auc;
@@ -395,5 +393,5 @@ TEST_CASE("tint train into a folder it cannot write fails at once with a clear e
   INFO(run.output);
   CHECK(run.status == 1);
   CHECK(run.output.find("blocker/run") != std::string::npos);
-  CHECK(line_count_of(run.output) <= 2);
+  CHECK(line_count(run.output) <= 2);
 }

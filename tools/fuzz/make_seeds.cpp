@@ -22,12 +22,6 @@ void put(const fs::path& path, const Bytes& bytes) {
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), long(bytes.size()));
 }
 
-Image gradient(int width, int height, int channels) {
-  Image image(width, height, channels);
-  for (size_t i = 0; i < image.data.size(); ++i) image.data[i] = uint8_t(i * 13 + i / 9);
-  return image;
-}
-
 Bytes model_file(const char* architecture_json, tint::Dtype dtype) {
   auto architecture = tint::parse_architecture(architecture_json, "seed.json");
   fixture_check(architecture.is_ok(), "architecture");
@@ -46,17 +40,17 @@ int main(int argc, char** argv) {
   const fs::path root = argv[1];
   for (const char* kind : {"image", "safetensors", "rcc", "cifar10"}) fs::create_directories(root / kind);
 
-  put(root / "image/rgb.png", stb_encode(gradient(7, 5, 3), StbFormat::png));
-  put(root / "image/grey-alpha.png", stb_encode(gradient(4, 6, 2), StbFormat::png));
+  put(root / "image/rgb.png", stb_encode(pattern_image(7, 5, 3), StbFormat::png));
+  put(root / "image/grey-alpha.png", stb_encode(pattern_image(4, 6, 2), StbFormat::png));
   put(root / "image/rgba16.png", hand_png(Image(3, 2, 4, 16)));
-  put(root / "image/rgb.jpg", stb_encode(gradient(16, 9, 3), StbFormat::jpeg));
-  put(root / "image/grey.jpg", stb_encode(gradient(9, 16, 1), StbFormat::jpeg));
-  put(root / "image/exif.jpg", with_segment_after_soi(stb_encode(gradient(8, 8, 3), StbFormat::jpeg), exif_segment(6, true)));
-  put(root / "image/lossless.webp", webp_lossless(gradient(6, 5, 4)));
-  put(root / "image/lossy.webp", webp_lossy(gradient(10, 7, 3)));
+  put(root / "image/rgb.jpg", stb_encode(pattern_image(16, 9, 3), StbFormat::jpeg));
+  put(root / "image/grey.jpg", stb_encode(pattern_image(9, 16, 1), StbFormat::jpeg));
+  put(root / "image/exif.jpg", with_segment_after_soi(stb_encode(pattern_image(8, 8, 3), StbFormat::jpeg), exif_segment(6, true)));
+  put(root / "image/lossless.webp", webp_lossless(pattern_image(6, 5, 4)));
+  put(root / "image/lossy.webp", webp_lossy(pattern_image(10, 7, 3)));
   put(root / "image/four.gif", hand_gif(4, 3, {0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3}));
-  put(root / "image/rgb.bmp", stb_encode(gradient(5, 3, 3), StbFormat::bmp));
-  put(root / "image/rgb.tga", stb_encode(gradient(5, 3, 3), StbFormat::tga));
+  put(root / "image/rgb.bmp", stb_encode(pattern_image(5, 3, 3), StbFormat::bmp));
+  put(root / "image/rgb.tga", stb_encode(pattern_image(5, 3, 3), StbFormat::tga));
 
   const char* tiny = R"({"name": "seed", "working_size": 32, "layers": [
     {"name": "first", "op": "conv", "out": 2, "activation": "relu"},
