@@ -1,5 +1,6 @@
-// tint convert IN OUT [--dtype f16|f32]: rewrite a weights file (e.g. a training run's f32
-// best.safetensors as the f16 file a web page downloads), keeping its architecture and metadata.
+// tint convert IN OUT [--dtype f16|f32] [--name N]: rewrite a weights file (e.g. a training run's
+// f32 last.safetensors as the f16 file a web page downloads), keeping its architecture and metadata
+// (or renaming the architecture, e.g. an experiment's JSON name to the shipped model's).
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -17,7 +18,7 @@ namespace tint::cli {
 namespace {
 
 struct ConvertArguments {
-  std::string input, output, dtype = "f16";
+  std::string input, output, dtype = "f16", name;
   std::vector<std::string> training_fields;  // KEY=JSON merged into the "training" metadata
 };
 
@@ -48,6 +49,7 @@ int run_convert(const ConvertArguments& args) {
     training[field.substr(0, equals)] = value;
     model->metadata["training"] = training.dump();
   }
+  if (!args.name.empty()) model->architecture.name = args.name;
   const auto bytes = save_model(model.value(), dtype);
   if (auto status = write_file_atomic(args.output, bytes.data(), bytes.size()); !status) {
     return print_error(status.message()), 1;
@@ -65,6 +67,8 @@ Command add_convert_command(CLI::App& app) {
   command->add_option("output", args->output, "Weights file to write (atomically)")->required();
   command->add_option("--training-field", args->training_fields,
                       "KEY=JSON to set in the \"training\" metadata (e.g. eval figures); repeatable");
+  command->add_option("--name", args->name, "Rename the architecture stored in the file")
+      ->check([](const std::string& name) { return name.empty() ? std::string("must not be empty") : std::string(); });
   command->add_option("--dtype", args->dtype, "Storage type")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
   return {command, [args] { return run_convert(*args); }};
 }

@@ -195,6 +195,18 @@ TEST_CASE("tint convert rewrites a model as f16 and back, keeping it loadable") 
   auto annotated = load_model(c->data(), c->size(), "m16");
   REQUIRE(annotated.is_ok());
   CHECK(annotated->metadata.at("training") == R"({"epochs":3,"eval":{"auc":0.85}})");
+  // The architecture renamed, nothing else changed.
+  const std::string renamed = ws.path("renamed.safetensors");
+  REQUIRE(run_tint("convert " + f16 + " " + renamed + " --name shipped-name").status == 0);
+  auto d = read_file(renamed);
+  auto named = load_model(d->data(), d->size(), "renamed");
+  REQUIRE(named.is_ok());
+  CHECK(named->architecture.name == "shipped-name");
+  CHECK(annotated->architecture.name != "shipped-name");
+  CHECK(named->architecture.layers.size() == annotated->architecture.layers.size());
+  CHECK(named->parameters.size() == annotated->parameters.size());
+  CHECK(named->metadata.at("training") == annotated->metadata.at("training"));
+  CHECK(run_tint("convert " + f16 + " " + renamed + " --name ''").status != 0);
   CHECK(run_tint("convert " + f16 + " " + f16 + " --training-field 'eval={bad'").status == 2);
   CHECK(run_tint("convert " + ws.model + " " + f16 + " --dtype f8").status != 0);
 }
