@@ -205,28 +205,54 @@ TEST_CASE("tint train --init starts a new run from trained weights") {
   CHECK(run.status == 2);
 }
 
+namespace {
+
+// Starts `tint ARGS` in the background with its output in `log`; returns its pid (the shell
+// execs tint, so the pid is tint's). `prefix` runs first in that shell (e.g. ulimit).
+pid_t spawn_tint(const std::string& arguments, const std::string& log, const std::string& prefix = "") {
+  const std::string command = prefix + "exec " + std::string(TINT_CLI_PATH) + " " + arguments + " >" + log + " 2>&1";
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::execl("/bin/bash", "bash", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+// The highest global step a `tint train` log reports as done ("epoch E/N  step S/T ...").
+long long last_logged_step(const std::string& log) {
+  long long best = 0;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    int epoch = 0, epochs = 0, step = 0, steps = 0;
+    if (std::sscanf(line.c_str(), "epoch %d/%d  step %d/%d", &epoch, &epochs, &step, &steps) == 4) {
+      best = std::max(best, (long long)(epoch - 1) * steps + step);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 TEST_CASE("tint train saves a checkpoint and exits cleanly on SIGINT and SIGTERM") {
   Workspace ws;
   for (int signal_number : {SIGINT, SIGTERM}) {
     INFO("signal " << signal_number);
     const std::string out = ws.path("signal" + std::to_string(signal_number));
-    const pid_t child = fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      const std::string log = out + ".log";
-      freopen(log.c_str(), "w", stderr);
-      execl(TINT_CLI_PATH, "tint", "train", "--data", ws.data.c_str(), "--arch", ws.arch.c_str(), "--out-dir",
-            out.c_str(), "--epochs", "100000", "--batch", "4", "--crop", "32", "--threads", "1",
-            "--checkpoint-minutes", "0", static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    const pid_t child = spawn_tint("train --data " + ws.data + " --arch " + ws.arch + " --out-dir " + out +
+                                       " --epochs 100000 --batch 4 --crop 32 --threads 1 --checkpoint-minutes 0",
+                                   out + ".log");
     // Wait until training has really started (a metrics row or a progress line), then signal.
     bool started = false;
     for (int i = 0; i < 300 && !started; ++i) {
       usleep(20000);
-      std::ifstream log(out + ".log");
-      const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      started = text.find("epoch 1/") != std::string::npos;
+      started = read_text(out + ".log").find("epoch 1/") != std::string::npos;
     }
     REQUIRE(started);
     kill(child, signal_number);
@@ -269,41 +295,6 @@ TEST_CASE("tint train: clear errors for bad data and flags") {
     CHECK(run.output.find(mentions) != std::string::npos);
   }
 }
-
-namespace {
-
-// Starts `tint ARGS` in the background with its output in `log`; returns its pid (the shell
-// execs tint, so the pid is tint's). `prefix` runs first in that shell (e.g. ulimit).
-pid_t spawn_tint(const std::string& arguments, const std::string& log, const std::string& prefix = "") {
-  const std::string command = prefix + "exec " + std::string(TINT_CLI_PATH) + " " + arguments + " >" + log + " 2>&1";
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::execl("/bin/bash", "bash", "-c", command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream file(path);
-  return std::string(std::istreambuf_iterator<char>(file), {});
-}
-
-// The highest global step a `tint train` log reports as done ("epoch E/N  step S/T ...").
-long long last_logged_step(const std::string& log) {
-  long long best = 0;
-  std::istringstream lines(log);
-  for (std::string line; std::getline(lines, line);) {
-    int epoch = 0, epochs = 0, step = 0, steps = 0;
-    if (std::sscanf(line.c_str(), "epoch %d/%d  step %d/%d", &epoch, &epochs, &step, &steps) == 4) {
-      best = std::max(best, (long long)(epoch - 1) * steps + step);
-    }
-  }
-  return best;
-}
-
-}  // namespace
 
 TEST_CASE("tint train killed with SIGKILL at random moments loses at most a checkpoint interval") {
   Workspace ws;
