@@ -2,14 +2,12 @@
 // slider, downloaded one by one or as a zip. Nothing leaves the page's origin.
 import { zipSync } from './fflate.js';
 
-const maxPixels = 64e6;  // as natively (DESIGN.md); the worker checks it before decoding
 const $ = (selector, root = document) => root.querySelector(selector);
 const results = $('#results');
 const batch = $('#batch');
 const loadBox = $('#load');
 const loadText = $('#load-text');
 const loadBar = $('#load-bar');
-$('#limit').textContent = String(Math.round(maxPixels / 1e6));
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('sw.js').catch(() => {});  // offline copy; the page works without
@@ -29,7 +27,8 @@ worker.onmessage = ({ data }) => {
         ? `Downloading tint: ${megabytes(data.loaded)} of ${megabytes(data.total)}`
         : `Downloading tint: ${megabytes(data.loaded)}`;
       break;
-    case 'ready':
+    case 'ready':  // the worker reports the module's pixel limit (the core's, src/core/image.h)
+      $('#limit').textContent = String(Math.round(data.maxPixels / 1e6));
       loadBox.classList.add('ready');
       loadText.textContent = 'Ready. Everything runs on this device.';
       break;
@@ -68,7 +67,7 @@ function addFiles(files) {
     const entry = { element, name, file };
     cards.set(id, entry);
     setStatus(id, 'Waiting…');
-    worker.postMessage({ type: 'colorize', id, file, maxPixels });
+    worker.postMessage({ type: 'colorize', id, file });
   }
 }
 

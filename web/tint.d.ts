@@ -7,7 +7,7 @@ export interface TintOptions {
   wasmUrl?: string;
   /** Long side the network sees; default: the model's own (256). */
   size?: number;
-  /** Refuse larger images (pixels); default 64 000 000. */
+  /** Refuse larger images (pixels); default: the module's limit (64 000 000). */
   maxPixels?: number;
   /** The weights' bytes, instead of fetching modelUrl. */
   modelBytes?: Uint8Array;
@@ -22,6 +22,8 @@ export interface ImageLike {
 }
 
 export interface Tint {
+  /** The largest image, in pixels, that colorize() accepts. */
+  readonly maxPixels: number;
   /** Colourises one image (its lightness only); resolves to RGBA pixels of the same size. */
   colorize(input: ImageData | ImageBitmap | HTMLImageElement | Blob | File | ImageLike): Promise<ImageData | ImageLike>;
   /** Frees the module's memory for this colouriser. */

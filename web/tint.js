@@ -53,11 +53,15 @@ export async function createTint(options = {}) {
   const error = () => module.UTF8ToString(module._tint_last_error());
   const weights = module._tint_malloc(modelBytes.length);
   module.HEAPU8.set(modelBytes, weights);
-  let handle = module._tint_create(weights, modelBytes.length);
+  let handle = module._tint_create(weights, modelBytes.length, options.size ?? 0, options.maxPixels ?? 0);
   module._tint_free(weights);
   if (!handle) throw new Error(`tint: ${error()}`);
+  // The pixel limit in force: the caller's, else the core's (one source: src/core/image.h).
+  const limit = options.maxPixels || module._tint_default_max_pixels();
 
   return {
+    /** The largest image (in pixels) colorize() accepts. */
+    maxPixels: limit,
     /** Colourises one image; resolves to an ImageData-like {width, height, data} of the same size. */
     async colorize(input) {
       if (!handle) throw new Error('tint: colorize() after dispose()');
@@ -66,7 +70,6 @@ export async function createTint(options = {}) {
       if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
         throw new Error(`tint: image size ${width}x${height} is not two whole numbers`);
       }
-      const limit = options.maxPixels || module._tint_default_max_pixels();
       if (width * height > limit) {
         const describe = (n) => (n >= 1e6 ? `${Number((n / 1e6).toFixed(1))} MP` : `${n} pixels`);
         throw new Error(`tint: image is ${width}x${height}, above the limit of ${describe(limit)}`);
@@ -78,7 +81,7 @@ export async function createTint(options = {}) {
       const pixels = module._tint_malloc(bytes);
       if (!pixels) throw new Error(`tint: not enough memory for a ${width}x${height} image`);
       module.HEAPU8.set(image.data, pixels);
-      const ok = module._tint_colorize(handle, pixels, width, height, options.size ?? 0, options.maxPixels ?? 0);
+      const ok = module._tint_colorize(handle, pixels, width, height);  // in place
       const data = ok ? new Uint8ClampedArray(module.HEAPU8.subarray(pixels, pixels + bytes)) : null;  // a copy
       module._tint_free(pixels);
       if (!ok) throw new Error(`tint: ${error()}`);

@@ -1,7 +1,8 @@
 // The page's worker: loads tint (module + weights, reporting download progress), then colourises
 // the files the page sends, one at a time, so that the page stays responsive and at most one
-// photo's buffers are alive. Messages in: {type: 'colorize', id, file, maxPixels}. Out:
-// {type: 'load', loaded, total} while downloading, {type: 'ready'}, {type: 'load-error', message},
+// photo's buffers are alive. Messages in: {type: 'colorize', id, file}. Out:
+// {type: 'load', loaded, total} while downloading, {type: 'ready', maxPixels} (the module's
+// pixel limit), {type: 'load-error', message},
 // and per file {type: 'stage', id, stage}, {type: 'done', id, blob, width, height, ms} or
 // {type: 'error', id, message}.
 import { createTint } from './tint.js';
@@ -39,7 +40,7 @@ const tintReady = (async () => {
   const [wasmBinary, modelBytes] = await download([here('tint.wasm'), here('tint-v1.safetensors')]);
   return createTint({ wasmBinary, modelBytes });
 })();
-tintReady.then(() => post({ type: 'ready' }), (error) => post({ type: 'load-error', message: String(error.message ?? error) }));
+tintReady.then((tint) => post({ type: 'ready', maxPixels: tint.maxPixels }), (error) => post({ type: 'load-error', message: String(error.message ?? error) }));
 
 // The header's dimensions, read before any decoding; a JPEG with big metadata is read further.
 async function headerInfo(file) {
@@ -51,7 +52,7 @@ async function headerInfo(file) {
   throw new ImageFormatError('corrupt JPEG (no frame header)');
 }
 
-async function colorize({ id, file, maxPixels }) {
+async function colorize({ id, file }) {
   const stage = (name) => post({ type: 'stage', id, stage: name });
   const start = performance.now();
   stage('Reading');
@@ -59,6 +60,8 @@ async function colorize({ id, file, maxPixels }) {
   const info = await headerInfo(file);
   if (info.width < 1 || info.height < 1) throw new Error(`the ${info.type} says it is ${info.width}×${info.height} pixels`);
   const megapixels = (info.width * info.height) / 1e6;
+  const tint = await tintReady;
+  const { maxPixels } = tint;
   if (info.width * info.height > maxPixels) {
     throw new Error(`${info.width}×${info.height} is ${megapixels.toFixed(1)} MP, above the limit of ${Math.round(maxPixels / 1e6)} MP`);
   }
@@ -68,7 +71,6 @@ async function colorize({ id, file, maxPixels }) {
   } catch {
     throw new Error(`this ${info.type} is damaged or incomplete and cannot be decoded`);
   }
-  const tint = await tintReady;
   stage('Colourising');
   let result;
   try {

@@ -17,16 +17,16 @@ namespace {
 
 struct BenchArguments {
   std::string model;
-  int size = 256, threads = 1, runs = 5;
+  ComputeArguments compute{"", 1, 256};  // every backend, one thread, 256x256
+  int runs = 5;
   std::string arch;     // random weights of this architecture (baseline or FILE.json)
-  std::string backend;  // empty: every backend
   bool train = false;
   int batch = 16, crop = 128;
 };
 
 struct BackendTimes {
   std::string name;
-  Engine engine;
+  std::unique_ptr<Colorizer> colorizer;
   std::vector<double> best_layer_ms;
   double best_total_ms = 1e300;
   double conv_ms = 1e300;
@@ -48,7 +48,7 @@ Result<Model> bench_model(const BenchArguments& args) {
 }
 
 std::vector<std::string> bench_backends(const BenchArguments& args) {
-  return args.backend.empty() ? available_backends() : std::vector<std::string>{args.backend};
+  return args.compute.backend.empty() ? available_backends() : std::vector<std::string>{args.compute.backend};
 }
 
 // Training steps per second (forward, MSE, backward, Adam) on random batches: the figure
@@ -58,21 +58,22 @@ int run_train_bench(const BenchArguments& args) {
   if (!model) return print_error(model.message()), 1;
   const int multiple = stride_multiple(model->architecture);
   const int crop = (args.crop + multiple - 1) / multiple * multiple;
-  Tensor lightness(args.batch, crop, crop, 1), ab(args.batch, crop, crop, 2);
+  Tensor lightness(args.batch, crop, crop, model->architecture.input_channels), ab(args.batch, crop, crop, 2);
   for (size_t i = 0; i < lightness.size(); ++i) lightness.data[i] = float((i * 7919) % 101) / 100.0f;
   for (size_t i = 0; i < ab.size(); ++i) ab.data[i] = float((i * 104729) % 201) / 250.0f - 0.4f;
   std::printf("training steps of %s, batch %d, crop %d, %d thread(s)\n", model->architecture.name.c_str(), args.batch,
-              crop, args.threads);
+              crop, args.compute.threads);
   for (const auto& name : bench_backends(args)) {
-    auto backend = make_backend(name, args.threads);
+    auto backend = make_backend(name, args.compute.threads);
     if (!backend) return print_error(backend.message()), 1;
     Model trained = model.value();
-    TrainingGraph graph(trained, *backend.value());
+    auto graph = Graph::create(trained, *backend.value(), Graph::Mode::training);
+    if (!graph) return print_error(graph.message()), 1;
     Adam adam({}, trained.parameters);
     double best = 1e300;
     for (int round = -1; round < args.runs; ++round) {  // round -1 warms up
       const double start = now_ms();
-      auto loss = train_step(graph, trained, adam, lightness, ab, 1, round + 1);
+      auto loss = train_step(*graph.value(), trained, adam, lightness, ab, 1, round + 1);
       if (!loss) return print_error(loss.message()), 1;
       if (round >= 0) best = std::min(best, now_ms() - start);
     }
@@ -89,8 +90,8 @@ int run_bench(const BenchArguments& args) {
   if (!model) return print_error(model.message()), 1;
   const Model& m = model.value();
   const int multiple = stride_multiple(m.architecture);
-  const int size = (args.size + multiple - 1) / multiple * multiple;
-  Tensor input(1, size, size, 1), output;
+  const int size = (args.compute.size + multiple - 1) / multiple * multiple;
+  Tensor input(1, size, size, m.architecture.input_channels);
   for (size_t i = 0; i < input.size(); ++i) input.data[i] = float((i * 7919) % 101) / 100.0f;
 
   constexpr int conv_channels = 64, conv_size = 128;
@@ -100,24 +101,26 @@ int run_bench(const BenchArguments& args) {
 
   std::vector<BackendTimes> backends;
   for (const auto& name : bench_backends(args)) {
-    auto engine = make_engine(m, name, args.threads);
-    if (!engine) return print_error(engine.message()), 1;
+    ComputeArguments compute = args.compute;
+    compute.backend = name;
+    auto colorizer = make_colorizer(m, compute);
+    if (!colorizer) return print_error(colorizer.message()), 1;
     BackendTimes times;
     times.name = name;
-    times.engine = std::move(engine.value());
-    times.engine.network->set_profiling(true);
-    auto conv = times.engine.backend->make_conv3x3({conv_channels, conv_channels, 1, true}, conv_weight.data(),
+    times.colorizer = std::move(colorizer.value());
+    times.colorizer->graph().set_profiling(true);
+    auto conv = times.colorizer->backend().make_conv3x3({conv_channels, conv_channels, 1, true}, conv_weight.data(),
                                                    conv_bias.data());
     if (!conv) return print_error(conv.message()), 1;
     times.conv = std::move(conv.value());
     times.best_layer_ms.assign(m.architecture.layers.size(), 1e300);
     backends.push_back(std::move(times));
   }
-  std::fprintf(stderr, "timing %d rounds at %dx%d, %d thread(s)...\n", args.runs, size, size, args.threads);
+  std::fprintf(stderr, "timing %d rounds at %dx%d, %d thread(s)...\n", args.runs, size, size, args.compute.threads);
   for (int round = -1; round < args.runs; ++round) {  // round -1 warms up
     for (auto& b : backends) {
       double start = now_ms();
-      if (auto status = b.engine.network->forward(input, output); !status) return print_error(status.message()), 1;
+      if (auto status = b.colorizer->graph().forward(input); !status) return print_error(status.message()), 1;
       const double total = now_ms() - start;
       start = now_ms();
       if (auto status = b.conv->run(conv_input, conv_output); !status) return print_error(status.message()), 1;
@@ -125,7 +128,7 @@ int run_bench(const BenchArguments& args) {
       if (round < 0) continue;
       b.best_total_ms = std::min(b.best_total_ms, total);
       b.conv_ms = std::min(b.conv_ms, conv);
-      const auto& layer_ms = b.engine.network->layer_milliseconds();
+      const auto& layer_ms = b.colorizer->graph().layer_milliseconds();
       for (size_t i = 0; i < layer_ms.size(); ++i) b.best_layer_ms[i] = std::min(b.best_layer_ms[i], layer_ms[i]);
     }
   }
@@ -133,7 +136,7 @@ int run_bench(const BenchArguments& args) {
   const auto layer_flops = m.layer_flops(size, size);
   const double total_flops = m.flops(size, size);
   std::printf("\n%s at %dx%d, %d thread(s), best of %d rounds\n\n", m.architecture.name.c_str(), size, size,
-              args.threads, args.runs);
+              args.compute.threads, args.runs);
   std::printf("%-12s %9s", "layer", "GFLOP");
   for (const auto& b : backends) std::printf(" | %9s ms %8s", b.name.c_str(), "GFLOP/s");
   std::printf("\n");
@@ -169,10 +172,7 @@ Command add_bench_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("bench", "Time the forward pass per layer on every backend");
   command->add_option("--model", args->model, "Weights file (default: the shipped model, else a random baseline)");
   command->add_option("--arch", args->arch, "Bench this architecture (baseline or FILE.json) with random weights");
-  command->add_option("--backend", args->backend, "Only this backend (default: all)")
-      ->check(CLI::IsMember(available_backends()));
-  command->add_option("--size", args->size, "Input side in pixels")->check(CLI::Range(8, 4096))->capture_default_str();
-  command->add_option("--threads", args->threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
+  add_compute_options(command, args->compute, "Input side in pixels (default 256)", 8);
   command->add_option("--runs", args->runs, "Timed rounds")->check(CLI::Range(1, 1000))->capture_default_str();
   command->add_flag("--train", args->train, "Time training steps (forward, backward, Adam) instead");
   command->add_option("--batch", args->batch, "Batch size for --train")->check(CLI::Range(1, 1024))->capture_default_str();

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <map>
 
-#include "colorize.h"
 #include "commands.h"
 #include "common.h"
 #include "image_io.h"
@@ -20,16 +19,17 @@ namespace {
 
 struct ColorizeArguments {
   std::vector<std::string> inputs;
-  std::string output, out_dir, model, backend = default_backend_name();
-  int size = 0, threads = default_threads(), quality = 92;
+  std::string output, out_dir, model;
+  ComputeArguments compute;
+  int quality = 92;
   double max_megapixels = default_max_pixels / 1e6;
 };
 
-Status colorize_file(const std::string& input, const std::string& output, Network& network,
-                     const ColorizeOptions& options, const DecodeOptions& decode, int quality) {
+Status colorize_file(const std::string& input, const std::string& output, Colorizer& colorizer,
+                     const DecodeOptions& decode, int quality) {
   auto image = read_image(input, decode);  // its messages name the file
   if (!image) return image.status();
-  auto result = colorize(image.value(), network, options);
+  auto result = colorizer.colorize(image->view());
   if (!result) return Status::error(input + ": " + result.message());
   return write_image(output, result.value(), quality);  // names the output on failure
 }
@@ -71,20 +71,16 @@ int run_colorize(const ColorizeArguments& args) {
 
   auto model = load_model_file(args.model);
   if (!model) return print_error(model.message()), 1;
-  auto engine = make_engine(model.value(), args.backend, args.threads);
-  if (!engine) return print_error(engine.message()), 1;
-
-  ColorizeOptions options;
-  options.working_size = args.size;
-  options.max_pixels = uint64_t(args.max_megapixels * 1e6);
   DecodeOptions decode;
-  decode.max_pixels = options.max_pixels;
+  decode.max_pixels = uint64_t(args.max_megapixels * 1e6);
+  auto colorizer = make_colorizer(std::move(model.value()), args.compute, decode.max_pixels);
+  if (!colorizer) return print_error(colorizer.message()), 1;
 
   int failures = 0;
   const size_t count = args.inputs.size();
   for (size_t i = 0; i < count; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const Status status = colorize_file(args.inputs[i], outputs[i], *engine->network, options, decode, args.quality);
+    const Status status = colorize_file(args.inputs[i], outputs[i], *colorizer.value(), decode, args.quality);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (status) {
       std::fprintf(stderr, "[%zu/%zu] %s -> %s (%.2f s)\n", i + 1, count, args.inputs[i].c_str(), outputs[i].c_str(), seconds);
@@ -110,12 +106,7 @@ Command add_colorize_command(CLI::App& app) {
   command->add_option("-o,--output", args->output, "Output file for a single input (.png or .jpg)");
   command->add_option("--out-dir", args->out_dir, "Folder for the outputs, written as <name>.png");
   command->add_option("--model", args->model, "Weights file (default: the shipped model)");
-  command->add_option("--size", args->size, "Long side the network sees (default: the model's)")
-      ->check(CLI::Range(16, 4096));
-  command->add_option("--threads", args->threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
-  command->add_option("--backend", args->backend, "Compute backend")
-      ->check(CLI::IsMember(available_backends()))
-      ->capture_default_str();
+  add_compute_options(command, args->compute, "Long side the network sees (default: the model's)");
   command->add_option("--quality", args->quality, "JPEG quality")->check(CLI::Range(1, 100))->capture_default_str();
   command->add_option("--max-megapixels", args->max_megapixels, "Refuse larger images")
       ->check(CLI::Range(0.000001, 1000.0))

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -60,15 +62,22 @@ Result<Architecture> load_architecture(const std::string& name_or_path) {
   return parse_architecture(std::string(text->begin(), text->end()), name_or_path);
 }
 
-Result<Engine> make_engine(const Model& model, const std::string& backend_name, int threads) {
-  Engine engine;
-  auto backend = make_backend(backend_name, threads);
-  if (!backend) return backend.status();
-  engine.backend = std::move(backend.value());
-  auto network = Network::create(model, *engine.backend);
-  if (!network) return network.status();
-  engine.network = std::move(network.value());
-  return engine;
+void add_compute_options(CLI::App* command, ComputeArguments& args, const std::string& size_help, int min_size) {
+  command->add_option("--size", args.size, size_help)->check(CLI::Range(min_size, 4096));
+  command->add_option("--threads", args.threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
+  auto* backend = command->add_option("--backend", args.backend,
+                                      args.backend.empty() ? "Only this compute backend (default: all)" : "Compute backend");
+  backend->check(CLI::IsMember(available_backends()));
+  if (!args.backend.empty()) backend->capture_default_str();
+}
+
+Result<std::unique_ptr<Colorizer>> make_colorizer(Model model, const ComputeArguments& args, uint64_t max_pixels) {
+  ColorizerOptions options;
+  options.backend = args.backend;
+  options.threads = args.threads;
+  options.working_size = args.size;
+  options.max_pixels = max_pixels;
+  return Colorizer::create(std::move(model), options);
 }
 
 void print_error(const std::string& message) { std::fprintf(stderr, "tint: %s\n", message.c_str()); }

@@ -1,13 +1,18 @@
-// Shared pieces of the `tint` subcommands: model loading and lookup of the shipped model.
+// Shared pieces of the `tint` subcommands: model loading, lookup of the shipped model, the
+// compute flags and the colouriser built from them.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "colorizer.h"
 #include "model.h"
-#include "network.h"
 #include "ops.h"
 #include "status.h"
+
+namespace CLI {
+class App;
+}
 
 namespace tint::cli {
 
@@ -20,15 +25,21 @@ Result<Model> load_model_file(const std::string& path);
 // "baseline" (built in) or an architecture JSON file (the schema of the weights metadata).
 Result<Architecture> load_architecture(const std::string& name_or_path);
 
-// A backend plus the network prepared on it.
-struct Engine {
-  std::unique_ptr<Backend> backend;
-  std::unique_ptr<Network> network;
+int default_threads();
+
+// How a command computes: the --threads, --backend and --size flags every model-running
+// command shares. Set the defaults on the struct before add_compute_options.
+struct ComputeArguments {
+  std::string backend = default_backend_name();  // "" (bench): every backend
+  int threads = default_threads();
+  int size = 0;  // long side the network sees; 0 = the model's
 };
-Result<Engine> make_engine(const Model& model, const std::string& backend, int threads);
+void add_compute_options(CLI::App* command, ComputeArguments& args, const std::string& size_help, int min_size = 16);
+// A colouriser for `model` (loaded by load_model_file) with these flags and pixel limit.
+Result<std::unique_ptr<Colorizer>> make_colorizer(Model model, const ComputeArguments& args,
+                                                  uint64_t max_pixels = default_max_pixels);
 
 // One-line error on stderr: "tint: <message>".
 void print_error(const std::string& message);
-int default_threads();
 
 }  // namespace tint::cli

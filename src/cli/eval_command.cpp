@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "colorize.h"
 #include "commands.h"
 #include "common.h"
 #include "data.h"
@@ -24,8 +23,8 @@ namespace {
 
 struct EvalArguments {
   std::vector<std::string> models;
-  std::string data = "data/eval", out_dir, backend = default_backend_name();
-  int size = 0, threads = default_threads();
+  std::string data = "data/eval", out_dir;
+  ComputeArguments compute;
   bool per_image = false;
 };
 
@@ -79,14 +78,15 @@ int run_eval(const EvalArguments& args) {
   }
   auto files = list_images({args.data});
   if (!files) return print_error(files.message()), 1;
-  std::vector<Engine> engines;
-  std::vector<Model> loaded(models.size());
+  std::vector<std::unique_ptr<Colorizer>> colorizers;
   std::vector<Scores> scores(models.size() + 1);
   scores[0].name = "grey (a = b = 0)";
   for (size_t i = 0; i < models.size(); ++i) {
     auto model = load_model_file(models[i]);
     if (!model) return print_error(model.message()), 1;
-    loaded[i] = std::move(model.value());
+    auto colorizer = make_colorizer(std::move(model.value()), args.compute);
+    if (!colorizer) return print_error(colorizer.message()), 1;
+    colorizers.push_back(std::move(colorizer.value()));
     scores[i + 1].name = fs::path(models[i]).stem().string();
   }
   // runs/a/best and runs/b/best: name such models by their folder too.
@@ -98,17 +98,10 @@ int run_eval(const EvalArguments& args) {
       }
     }
   }
-  for (const Model& model : loaded) {  // engines point into `loaded`, which no longer moves
-    auto engine = make_engine(model, args.backend, args.threads);
-    if (!engine) return print_error(engine.message()), 1;
-    engines.push_back(std::move(engine.value()));
-  }
   if (!args.out_dir.empty()) {
     std::error_code error;
     for (const auto& s : scores) fs::create_directories(fs::path(args.out_dir) / s.name.substr(0, s.name.find(' ')), error);
   }
-  ColorizeOptions options;
-  options.working_size = args.size;
   std::vector<std::vector<Image>> sheet_rows;
   if (args.per_image) std::printf("%-28s %-18s %8s %12s %8s %8s\n", "image", "model", "PSNR", "colourful", "AuC", "chroma");
   for (const auto& path : files.value()) {
@@ -117,9 +110,9 @@ int run_eval(const EvalArguments& args) {
     const Image original = cap_long_side(decoded.value(), 0);  // 8-bit RGB, full size
     const std::string stem = fs::path(path).stem().string();
     std::vector<Image> row{grey_version(original)};
-    for (size_t i = 0; i < engines.size(); ++i) {
+    for (size_t i = 0; i < colorizers.size(); ++i) {
       const auto start = std::chrono::steady_clock::now();
-      auto result = colorize(original, *engines[i].network, options);  // the model sees L only
+      auto result = colorizers[i]->colorize(original.view());  // the model sees L only
       if (!result) return print_error(path + ": " + result.message()), 1;
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       ColorMetrics m;
@@ -164,12 +157,7 @@ Command add_eval_command(CLI::App& app) {
   command->add_option("--model", args->models, "Weights files (default: the shipped models)");
   command->add_option("--data", args->data, "Folder of evaluation photos")->capture_default_str();
   command->add_option("--out-dir", args->out_dir, "Write the colourised images and a contact sheet here");
-  command->add_option("--size", args->size, "Long side the network sees (default: each model's)")
-      ->check(CLI::Range(16, 4096));
-  command->add_option("--threads", args->threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
-  command->add_option("--backend", args->backend, "Compute backend")
-      ->check(CLI::IsMember(available_backends()))
-      ->capture_default_str();
+  add_compute_options(command, args->compute, "Long side the network sees (default: each model's)");
   command->add_flag("--per-image", args->per_image, "Also print every image's scores");
   return {command, [args] { return run_eval(*args); }};
 }

@@ -18,28 +18,23 @@ int run_info(const std::string& path) {
   const auto layer_flops = m.layer_flops(256, 256);
   std::printf("architecture  %s\n", architecture.name.c_str());
   std::printf("parameters    %lld\n", (long long)m.parameter_count());
-  std::printf("FLOPs         %.2f G at 256x256 (2 x multiply-adds of the convolutions)\n", m.flops(256, 256) * 1e-9);
+  std::printf("FLOPs         %.2f G at 256x256 (2 x multiply-adds)\n", m.flops(256, 256) * 1e-9);
   std::printf("working size  %d (sides padded to multiples of %d)\n\n", architecture.working_size,
               stride_multiple(architecture));
   std::printf("%-12s %-9s %-22s %9s %10s\n", "layer", "op", "detail", "params", "GFLOP@256");
   for (size_t i = 0; i < architecture.layers.size(); ++i) {
     const Layer& layer = architecture.layers[i];
     const LayerShape& shape = m.shapes[i];
-    char detail[64] = "";
+    const LayerKind* kind = find_layer_kind(layer.op);
+    const std::string detail = kind ? kind->describe(layer, shape) : "";
     long long params = 0;
-    switch (layer.op) {
-      case LayerOp::conv:
-        std::snprintf(detail, sizeof detail, "%d->%d s%d%s", shape.in_channels, shape.out_channels, layer.stride,
-                      layer.relu ? " relu" : "");
-        params = (long long)shape.in_channels * shape.out_channels * 9 + shape.out_channels;
-        break;
-      case LayerOp::upsample: std::snprintf(detail, sizeof detail, "x2 %s", layer.bilinear ? "bilinear" : "nearest"); break;
-      case LayerOp::concat:
-      case LayerOp::add: std::snprintf(detail, sizeof detail, "with %s -> %d", layer.with.c_str(), shape.out_channels); break;
-      case LayerOp::dropout: std::snprintf(detail, sizeof detail, "rate %.2f", layer.rate); break;
-      case LayerOp::tanh: break;
+    for (const Parameter& parameter : parameter_layout(architecture, m.shapes)) {
+      if (parameter.name.rfind(layer.name + ".", 0) != 0) continue;
+      long long size = 1;
+      for (int dimension : parameter.shape) size *= dimension;
+      params += size;
     }
-    std::printf("%-12s %-9s %-22s %9lld %10.3f\n", layer.name.c_str(), layer_op_name(layer.op), detail, params,
+    std::printf("%-12s %-9s %-22s %9lld %10.3f\n", layer.name.c_str(), layer.op.c_str(), detail.c_str(), params,
                 layer_flops[i] * 1e-9);
   }
   if (!m.metadata.empty()) std::printf("\nmetadata\n");

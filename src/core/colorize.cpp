@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "lab.h"
+#include "model.h"
 
 namespace tint {
 
@@ -20,7 +22,7 @@ std::vector<float> linear_table(int bits) {
 constexpr float luminance_r = 0.2126729f, luminance_g = 0.7151522f, luminance_b = 0.0721750f;
 
 // L of row y into `out` (width floats).
-void lightness_row(const Image& image, const std::vector<float>& to_linear, int y, float* out) {
+void lightness_row(const ImageView& image, const std::vector<float>& to_linear, int y, float* out) {
   const int c = image.channels;
   const size_t base = size_t(y) * image.width * c;
   for (int x = 0; x < image.width; ++x) {
@@ -97,24 +99,59 @@ void working_dimensions(int width, int height, int long_side, int& work_width, i
 std::vector<float> lightness_plane(const Image& image) {
   const auto to_linear = linear_table(image.bits);
   std::vector<float> plane(size_t(image.width) * image.height);
-  for (int y = 0; y < image.height; ++y) lightness_row(image, to_linear, y, plane.data() + size_t(y) * image.width);
+  for (int y = 0; y < image.height; ++y) lightness_row(image.view(), to_linear, y, plane.data() + size_t(y) * image.width);
   return plane;
 }
 
-Result<Image> colorize(const Image& input, Network& network, const ColorizeOptions& options) {
+Status check_colorize_input(const ImageView& input, uint64_t max_pixels) {
+  if (input.width <= 0 || input.height <= 0) return Status::error("image has no pixels");
+  if (uint64_t(input.width) * uint64_t(input.height) > max_pixels) {
+    return Status::error("image is " + std::to_string(input.width) + "x" + std::to_string(input.height) +
+                         ", above the limit of " + std::to_string(max_pixels / 1000000) + " MP");
+  }
+  if (!input.valid()) {
+    return Status::error("image buffer holds " + std::to_string(input.bytes) + " bytes, expected " +
+                         std::to_string(input.width) + "x" + std::to_string(input.height) + "x" +
+                         std::to_string(input.channels) + " channel(s) x " + std::to_string(input.bits / 8) +
+                         " byte(s) (1-4 channels of 8 or 16 bits)");
+  }
+  return Status::ok();
+}
+
+size_t colorized_bytes(const ImageView& input) {
+  return size_t(input.width) * size_t(input.height) * (input.has_alpha() ? 4 : 3) * size_t(input.bits / 8);
+}
+
+namespace {
+
+// The network's input at the working size, channel by channel as the architecture declares
+// (model.h, network_inputs()): today the lightness plane, L / 100, edges replicated into the
+// padding.
+Result<Tensor> network_input(const Architecture& architecture, const std::vector<float>& lightness, int work_width,
+                             int work_height, int padded_width, int padded_height) {
+  Tensor input(1, padded_height, padded_width, architecture.input_channels);
+  int channel = 0;
+  for (const std::string& name : architecture.inputs) {
+    if (name != "lightness") return Status::error("the colouriser cannot fill network input \"" + name + "\"");
+    for (int y = 0; y < padded_height; ++y) {
+      const float* row = lightness.data() + size_t(std::min(y, work_height - 1)) * work_width;
+      for (int x = 0; x < padded_width; ++x) input.at(0, y, x, channel) = row[std::min(x, work_width - 1)] / 100.0f;
+    }
+    channel += 1;
+  }
+  return input;
+}
+
+}  // namespace
+
+Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {
+  TINT_RETURN_IF_ERROR(check_colorize_input(input, options.max_pixels));
   const int width = input.width, height = input.height;
-  if (width <= 0 || height <= 0) return Status::error("image has no pixels");
-  if (uint64_t(width) * uint64_t(height) > options.max_pixels) {
-    return Status::error("image is " + std::to_string(width) + "x" + std::to_string(height) + ", above the limit of " +
-                         std::to_string(options.max_pixels / 1000000) + " MP");
-  }
-  if (input.channels < 1 || input.channels > 4 || (input.bits != 8 && input.bits != 16) ||
-      input.data.size() != input.sample_count() * size_t(input.bits / 8)) {
-    return Status::error("image buffer does not match its size, channels and bit depth");
-  }
-  const Architecture& architecture = network.model().architecture;
+  const Architecture& architecture = graph.model().architecture;
   const int long_side = options.working_size > 0 ? options.working_size : architecture.working_size;
-  if (long_side < 8 || long_side > 8192) return Status::error("working size must be between 8 and 8192");
+  if (long_side < 8 || long_side > 8192) {
+    return Status::error("working size is " + std::to_string(long_side) + ", expected 8 to 8192");
+  }
   int work_width, work_height;
   working_dimensions(width, height, long_side, work_width, work_height);
   const int multiple = stride_multiple(architecture);
@@ -129,27 +166,34 @@ Result<Image> colorize(const Image& input, Network& network, const ColorizeOptio
     lightness_row(input, to_linear, y, row.data());
     resample_area(row.data(), width, 1, narrow.data() + size_t(y) * work_width, work_width, 1);
   }
-  Tensor lightness(1, padded_height, padded_width, 1);
-  std::vector<float> column(work_height);
+  std::vector<float> small(size_t(work_height) * work_width), column(work_height);
   for (int x = 0; x < work_width; ++x) {
     resample_area(narrow.data() + x, height, work_width, column.data(), work_height, 1);
-    for (int y = 0; y < padded_height; ++y) lightness.at(0, y, x, 0) = column[std::min(y, work_height - 1)] / 100.0f;
-  }
-  for (int y = 0; y < padded_height; ++y) {  // replicate the right edge into the padding
-    for (int x = work_width; x < padded_width; ++x) lightness.at(0, y, x, 0) = lightness.at(0, y, work_width - 1, 0);
+    for (int y = 0; y < work_height; ++y) small[size_t(y) * work_width + x] = column[y];
   }
   narrow = {};
+  auto network_in = network_input(architecture, small, work_width, work_height, padded_width, padded_height);
+  if (!network_in) return network_in.status();
 
   // 2. The network: ab / 128 at working size.
-  Tensor ab;
-  TINT_RETURN_IF_ERROR(network.forward(lightness, ab));
+  TINT_RETURN_IF_ERROR(graph.forward(network_in.value()));
+  const Tensor ab = graph.take_output();
+  network_in = Tensor();
 
-  // 3. Full resolution: bilinear ab joined with each pixel's own L, back to sRGB.
+  // 3. Full resolution: bilinear ab joined with each pixel's own L, back to sRGB, row by row. A
+  //    row's L is read whole before any of it is written, so output may be the input's buffer.
   const int out_channels = input.has_alpha() ? 4 : 3;
-  Image output(width, height, out_channels, input.bits);
   const auto x_taps = bilinear_taps(work_width, width), y_taps = bilinear_taps(work_height, height);
   const float max_value = float(input.max_value());
   std::vector<float> ab_row(size_t(work_width) * 2);
+  auto put = [&](size_t index, uint32_t value) {
+    if (input.bits == 8) {
+      output_bytes[index] = uint8_t(value);
+    } else {
+      const uint16_t sample = uint16_t(value);
+      std::memcpy(output_bytes + 2 * index, &sample, 2);
+    }
+  };
   for (int y = 0; y < height; ++y) {
     const Tap ty = y_taps[y];
     for (int x = 0; x < work_width; ++x) {
@@ -165,17 +209,15 @@ Result<Image> colorize(const Image& input, Network& network, const ColorizeOptio
       float linear[3];
       lab_to_linear_in_gamut(row[x], a, b, linear[0], linear[1], linear[2]);
       const size_t out_index = (size_t(y) * width + x) * out_channels;
+      const uint32_t alpha = out_channels == 4 ? input.sample((size_t(y) * width + x) * input.channels + input.channels - 1) : 0;
       for (int k = 0; k < 3; ++k) {
         const float clamped = std::clamp(linear[k], 0.0f, 1.0f);
-        output.set_sample(out_index + k, input.bits == 8 ? linear_to_srgb8(clamped)
-                                                         : uint32_t(std::lround(linear_to_srgb(clamped) * max_value)));
+        put(out_index + k, input.bits == 8 ? linear_to_srgb8(clamped) : uint32_t(std::lround(linear_to_srgb(clamped) * max_value)));
       }
-      if (out_channels == 4) {
-        output.set_sample(out_index + 3, input.sample((size_t(y) * width + x) * input.channels + input.channels - 1));
-      }
+      if (out_channels == 4) put(out_index + 3, alpha);
     }
   }
-  return output;
+  return Status::ok();
 }
 
 }  // namespace tint

@@ -1,24 +1,34 @@
-// The end-to-end call (DESIGN.md, "The colourise call"): RGBA/grey pixels in, the same size out,
-// with the original lightness kept and the colour (ab) predicted by the network.
+// The colourise pipeline (docs/design.md, "The colourise call"): pixels in, the same size out,
+// with the original lightness kept and the colour (ab) predicted by the network. Callers use
+// tint::Colorizer (colorizer.h), which owns the model, backend and graph this runs on.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
+#include "graph.h"
 #include "image.h"
-#include "network.h"
 #include "status.h"
 
 namespace tint {
 
 struct ColorizeOptions {
-  int working_size = 0;  // long side the network sees; 0 = the model's own
+  int working_size = 0;  // long side the network sees; 0 = the model's
   uint64_t max_pixels = default_max_pixels;
 };
 
-// Output: RGB for grey/RGB input, RGBA for inputs with alpha (alpha copied), input's bit depth.
-// Colour inputs are treated as their L only. Out-of-gamut predictions are pulled towards grey at
-// constant L, so the output's lightness is the input's up to rounding.
-Result<Image> colorize(const Image& input, Network& network, const ColorizeOptions& options = {});
+// What colorize refuses before doing any work: no pixels, more than max_pixels, a buffer whose
+// byte count does not match its size, channels and bit depth. Messages carry the values.
+Status check_colorize_input(const ImageView& input, uint64_t max_pixels);
+// Bytes of colorize's output for `input`: RGB (grey and RGB inputs) or RGBA (inputs with alpha),
+// at the input's bit depth.
+size_t colorized_bytes(const ImageView& input);
+
+// Colourises `input` into `output` (colorized_bytes(input) bytes). Colour inputs are treated as
+// their L only. Out-of-gamut predictions are pulled towards grey at constant L, so the output's
+// lightness is the input's up to rounding. `output` may be input.data itself when the input
+// has 3 or 4 channels: the photo is then colourised in place, with no second full-size buffer.
+Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output);
 
 // The pieces, exposed for tests and `tint eval`:
 // Working size (width, height) for an image and a long side, before padding.

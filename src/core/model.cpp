@@ -3,14 +3,14 @@
 // every field is type-checked before use (no exceptions: the WASM build has none).
 #include "model.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <set>
-
 #include <nlohmann/json.hpp>
 
+#include "json_strict.h"
 #include "random.h"
 
 namespace tint {
@@ -19,8 +19,8 @@ namespace {
 using json = nlohmann::json;
 
 // Bounds that keep every channel count, parameter shape and 2^depth inside int and keep a
-// hostile architecture from asking for absurd allocations. Far above any colouriser.
-constexpr int kMaxChannels = 65536;
+// hostile architecture from asking for absurd allocations. Far above any colouriser. Kinds check
+// channel counts against kMaxLayerChannels (layer_kind.h).
 constexpr int kMaxDepth = 16;
 // create_model refuses more parameters than this (1 GiB of f32): a typo in an --arch file
 // should be an error message, not an out-of-memory abort.
@@ -47,62 +47,51 @@ bool read_int(const json& value, int* out) {
   return false;
 }
 
-// The double closest to the shortest decimal that reads back as `value`: dropout 0.2f is
-// written as 0.2, not 0.20000000298023224, and still parses back to exactly 0.2f.
-double float_for_json(float value) {
-  char text[32];
-  for (int digits = 1; digits <= 9; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, double(value));
-    const double candidate = std::strtod(text, nullptr);
-    if (float(candidate) == value) return candidate;
+// "a", "a or b", "a, b or c"; each item wrapped in `quote`.
+std::string one_of(const std::vector<std::string>& items, const char* quote = "") {
+  std::string text;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) text += i + 1 == items.size() ? " or " : ", ";
+    text += quote + items[i] + quote;
   }
-  return double(value);
+  return text;
 }
 
-// Parses JSON text, rejecting duplicate keys: nlohmann keeps the last silently, so
-// {"out": 64, "out": 32} would otherwise hide a mistake.
-bool parse_json_strict(const std::string& text, json* result, std::string* duplicate) {
-  // nlohmann stops at a NUL byte, which would silently drop the rest of the text (a metadata
-  // string may carry one via \u0000); valid JSON never holds a raw NUL.
-  if (text.find('\0') != std::string::npos) return false;
-  std::vector<std::set<std::string>> open_objects;
-  auto callback = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == json::parse_event_t::key && !open_objects.empty() && duplicate->empty()) {
-      const std::string& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second) *duplicate = key;
+// Reads one attribute from its JSON value (or its default when absent), type-checked.
+Status read_attribute(const AttributeSpec& spec, const json* value, const std::string& where, Attribute* out) {
+  json fallback;
+  if (!value) {
+    if (spec.fallback.empty()) return Status::error(where + ": missing \"" + spec.key + "\"");
+    fallback = spec.type == AttributeType::integer || spec.type == AttributeType::number
+                   ? json::parse(spec.fallback, nullptr, false)
+                   : json(spec.fallback);
+    value = &fallback;
+  }
+  const std::string key = "\"" + spec.key + "\"";
+  switch (spec.type) {
+    case AttributeType::integer: {
+      int number = 0;
+      if (!read_int(*value, &number)) return Status::error(where + ": " + key + " must be a 32-bit integer");
+      out->number = number;
+      break;
     }
-    return true;
-  };
-  *result = json::parse(text, callback, /*allow_exceptions=*/false);
-  return !result->is_discarded();
-}
-
-// The keys each op accepts besides "name" and "op".
-std::set<std::string> allowed_keys(LayerOp op) {
-  switch (op) {
-    case LayerOp::conv: return {"out", "stride", "activation"};
-    case LayerOp::upsample: return {"mode"};
-    case LayerOp::concat:
-    case LayerOp::add: return {"with"};
-    case LayerOp::dropout: return {"rate"};
-    case LayerOp::tanh: return {};
-  }
-  return {};
-}
-
-bool op_from_name(const std::string& name, LayerOp* op) {
-  for (LayerOp candidate : {LayerOp::conv, LayerOp::upsample, LayerOp::concat, LayerOp::add,
-                            LayerOp::dropout, LayerOp::tanh}) {
-    if (name == layer_op_name(candidate)) {
-      *op = candidate;
-      return true;
+    case AttributeType::number:
+      if (!value->is_number()) return Status::error(where + ": " + key + " must be a number");
+      out->number = value->get<double>();
+      break;
+    case AttributeType::text:
+    case AttributeType::layer: {
+      const bool is_text = value->is_string();
+      out->text = is_text ? value->get<std::string>() : "";
+      if (!spec.choices.empty() &&
+          (!is_text || std::find(spec.choices.begin(), spec.choices.end(), out->text) == spec.choices.end())) {
+        return Status::error(where + ": " + key + " must be " + one_of(spec.choices, "\""));
+      }
+      if (!is_text) return Status::error(where + ": " + key + " must be a string");
+      break;
     }
   }
-  return false;
+  return Status::ok();
 }
 
 Status parse_layer(const json& object, size_t index, const std::string& source, Layer* layer) {
@@ -117,97 +106,75 @@ Status parse_layer(const json& object, size_t index, const std::string& source, 
   const auto op = object.find("op");
   if (op == object.end()) return Status::error(where + ": missing \"op\"");
   if (!op->is_string()) return Status::error(where + ": \"op\" must be a string");
-  if (!op_from_name(op->get<std::string>(), &layer->op)) {
-    return Status::error(where + ": unknown op \"" + op->get<std::string>() +
-                         "\" (expected conv, upsample, concat, add, dropout or tanh)");
+  layer->op = op->get<std::string>();
+  const LayerKind* kind = find_layer_kind(layer->op);
+  if (!kind) {
+    return Status::error(where + ": unknown op \"" + layer->op + "\" (expected " + one_of(layer_kind_names()) + ")");
   }
-  const std::set<std::string> allowed = allowed_keys(layer->op);
+  const std::vector<AttributeSpec> specs = kind->attributes();
   for (const auto& item : object.items()) {
-    if (item.key() != "name" && item.key() != "op" && !allowed.count(item.key())) {
-      return Status::error(where + ": unknown key \"" + item.key() + "\" for op " +
-                           layer_op_name(layer->op));
+    const bool known = std::any_of(specs.begin(), specs.end(), [&](const AttributeSpec& s) { return s.key == item.key(); });
+    if (item.key() != "name" && item.key() != "op" && !known) {
+      return Status::error(where + ": unknown key \"" + item.key() + "\" for op " + layer->op);
     }
   }
+  for (const AttributeSpec& spec : specs) {
+    const auto value = object.find(spec.key);
+    TINT_RETURN_IF_ERROR(
+        read_attribute(spec, value == object.end() ? nullptr : &*value, where, &layer->attributes[spec.key]));
+  }
+  return Status::ok();
+}
 
-  switch (layer->op) {
-    case LayerOp::conv: {
-      const auto out = object.find("out");
-      if (out == object.end()) return Status::error(where + ": missing \"out\"");
-      if (!read_int(*out, &layer->out_channels)) {
-        return Status::error(where + ": \"out\" must be a 32-bit integer");
-      }
-      const auto stride = object.find("stride");
-      if (stride != object.end() && !read_int(*stride, &layer->stride)) {
-        return Status::error(where + ": \"stride\" must be a 32-bit integer");
-      }
-      const auto activation = object.find("activation");
-      if (activation != object.end()) {
-        const std::string value = activation->is_string() ? activation->get<std::string>() : "";
-        if (value != "relu" && value != "none") {
-          return Status::error(where + ": \"activation\" must be \"relu\" or \"none\"");
-        }
-        layer->relu = value == "relu";
-      }
-      break;
-    }
-    case LayerOp::upsample: {
-      const auto mode = object.find("mode");
-      if (mode != object.end()) {
-        const std::string value = mode->is_string() ? mode->get<std::string>() : "";
-        if (value != "nearest" && value != "bilinear") {
-          return Status::error(where + ": \"mode\" must be \"nearest\" or \"bilinear\"");
-        }
-        layer->bilinear = value == "bilinear";
-      }
-      break;
-    }
-    case LayerOp::concat:
-    case LayerOp::add: {
-      const auto with = object.find("with");
-      if (with == object.end()) return Status::error(where + ": missing \"with\"");
-      if (!with->is_string()) return Status::error(where + ": \"with\" must be a string");
-      layer->with = with->get<std::string>();
-      break;
-    }
-    case LayerOp::dropout: {
-      const auto rate = object.find("rate");
-      if (rate == object.end()) return Status::error(where + ": missing \"rate\"");
-      if (!rate->is_number()) return Status::error(where + ": \"rate\" must be a number");
-      layer->rate = float(rate->get<double>());
-      break;
-    }
-    case LayerOp::tanh: break;
+const InputSpec* find_input(const std::string& name) {
+  for (const InputSpec& input : network_inputs())
+    if (input.name == name) return &input;
+  return nullptr;
+}
+
+Status parse_inputs(const json& value, const std::string& source, std::vector<std::string>* inputs) {
+  if (!value.is_array() || value.empty()) return Status::error(source + ": \"inputs\" must be a non-empty list of names");
+  inputs->clear();
+  for (const json& item : value) {
+    if (!item.is_string()) return Status::error(source + ": \"inputs\" must be a non-empty list of names");
+    inputs->push_back(item.get<std::string>());
   }
   return Status::ok();
 }
 
 }  // namespace
 
-const char* layer_op_name(LayerOp op) {
-  switch (op) {
-    case LayerOp::conv: return "conv";
-    case LayerOp::upsample: return "upsample";
-    case LayerOp::concat: return "concat";
-    case LayerOp::add: return "add";
-    case LayerOp::dropout: return "dropout";
-    case LayerOp::tanh: return "tanh";
-  }
-  return "?";
+int Layer::integer(const std::string& key) const { return int(number(key)); }
+
+float Layer::number(const std::string& key) const {
+  const auto found = attributes.find(key);
+  return found == attributes.end() ? 0.0f : float(found->second.number);
+}
+
+const std::string& Layer::text(const std::string& key) const {
+  static const std::string empty;
+  const auto found = attributes.find(key);
+  return found == attributes.end() ? empty : found->second.text;
+}
+
+const std::vector<InputSpec>& network_inputs() {
+  static const std::vector<InputSpec> inputs = {
+      {"lightness", 1, "L / 100 of the photo at the working size, in [0, 1]"},
+  };
+  return inputs;
 }
 
 Result<Architecture> parse_architecture(const std::string& text, const std::string& source) {
-  json root;
-  std::string duplicate;
-  if (!parse_json_strict(text, &root, &duplicate)) {
-    return Status::error(source + ": architecture is not valid JSON");
+  StrictJson parsed = parse_json_strict(text);
+  if (!parsed.error.empty()) return Status::error(source + ": architecture is not valid JSON");
+  if (!parsed.duplicate.empty()) {
+    return Status::error(source + ": architecture has duplicate key \"" + parsed.duplicate + "\"");
   }
-  if (!duplicate.empty()) {
-    return Status::error(source + ": architecture has duplicate key \"" + duplicate + "\"");
-  }
+  const json& root = parsed.value;
   if (!root.is_object()) return Status::error(source + ": architecture is not a JSON object");
   for (const auto& item : root.items()) {
-    if (item.key() != "name" && item.key() != "input_channels" && item.key() != "working_size" &&
-        item.key() != "layers") {
+    if (item.key() != "name" && item.key() != "inputs" && item.key() != "input_channels" &&
+        item.key() != "working_size" && item.key() != "layers") {
       return Status::error(source + ": architecture has unknown key \"" + item.key() + "\"");
     }
   }
@@ -217,6 +184,13 @@ Result<Architecture> parse_architecture(const std::string& text, const std::stri
   if (name == root.end()) return Status::error(source + ": architecture is missing \"name\"");
   if (!name->is_string()) return Status::error(source + ": architecture \"name\" must be a string");
   architecture.name = name->get<std::string>();
+  const auto inputs = root.find("inputs");
+  if (inputs != root.end()) TINT_RETURN_IF_ERROR(parse_inputs(*inputs, source, &architecture.inputs));
+  // Files written before "inputs" existed state only the channel count; when it is absent, it
+  // is the declared inputs' (checked against them by validate_architecture either way).
+  architecture.input_channels = 0;
+  for (const std::string& input : architecture.inputs)
+    if (const InputSpec* spec = find_input(input)) architecture.input_channels += spec->channels;
   const auto input_channels = root.find("input_channels");
   if (input_channels != root.end() && !read_int(*input_channels, &architecture.input_channels)) {
     return Status::error(source + ": \"input_channels\" must be a 32-bit integer");
@@ -238,27 +212,27 @@ Result<Architecture> parse_architecture(const std::string& text, const std::stri
 }
 
 std::string architecture_to_json(const Architecture& architecture) {
-  // ordered_json keeps the schema's key order (name, op, ...) so the metadata reads naturally.
+  // ordered_json keeps the schema's key order (name, op, then the kind's attributes).
   nlohmann::ordered_json root;
   root["name"] = architecture.name;
+  root["inputs"] = architecture.inputs;
   root["input_channels"] = architecture.input_channels;
   root["working_size"] = architecture.working_size;
   root["layers"] = nlohmann::ordered_json::array();
   for (const Layer& layer : architecture.layers) {
     nlohmann::ordered_json object;
     object["name"] = layer.name;
-    object["op"] = layer_op_name(layer.op);
-    switch (layer.op) {
-      case LayerOp::conv:
-        object["out"] = layer.out_channels;
-        object["stride"] = layer.stride;
-        object["activation"] = layer.relu ? "relu" : "none";
-        break;
-      case LayerOp::upsample: object["mode"] = layer.bilinear ? "bilinear" : "nearest"; break;
-      case LayerOp::concat:
-      case LayerOp::add: object["with"] = layer.with; break;
-      case LayerOp::dropout: object["rate"] = float_for_json(layer.rate); break;
-      case LayerOp::tanh: break;
+    object["op"] = layer.op;
+    const LayerKind* kind = find_layer_kind(layer.op);
+    for (const AttributeSpec& spec : kind ? kind->attributes() : std::vector<AttributeSpec>{}) {
+      const auto found = layer.attributes.find(spec.key);
+      if (found == layer.attributes.end()) continue;
+      switch (spec.type) {
+        case AttributeType::integer: object[spec.key] = int64_t(found->second.number); break;
+        case AttributeType::number: object[spec.key] = found->second.number; break;
+        case AttributeType::text:
+        case AttributeType::layer: object[spec.key] = found->second.text; break;
+      }
     }
     root["layers"].push_back(std::move(object));
   }
@@ -266,22 +240,54 @@ std::string architecture_to_json(const Architecture& architecture) {
   return root.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+namespace {
+
+// The checks on the architecture as a whole, before its layers.
+Status validate_header(const Architecture& architecture, const std::string& at) {
+  int channels = 0;
+  std::vector<std::string> known;
+  for (const InputSpec& input : network_inputs()) known.push_back(input.name);
+  for (const std::string& input : architecture.inputs) {
+    const InputSpec* spec = find_input(input);
+    if (!spec) return Status::error(at + "unknown input \"" + input + "\" (expected " + one_of(known, "\"") + ")");
+    channels += spec->channels;
+  }
+  if (architecture.inputs.empty()) return Status::error(at + "architecture has no inputs");
+  if (architecture.input_channels != channels) {
+    return Status::error(at + "input_channels is " + std::to_string(architecture.input_channels) + ", expected " +
+                         std::to_string(channels) + " (the channels of inputs " + one_of(architecture.inputs) + ")");
+  }
+  if (architecture.working_size < 16 || architecture.working_size > 4096) {
+    return Status::error(at + "working_size " + std::to_string(architecture.working_size) + " is outside [16, 4096]");
+  }
+  if (architecture.layers.empty()) return Status::error(at + "architecture has no layers");
+  return Status::ok();
+}
+
+// A programmatic layer (not from parse_architecture) may lack attributes or carry unknown ones.
+Status check_attributes(const Layer& layer, const LayerKind& kind, const std::string& where) {
+  const std::vector<AttributeSpec> specs = kind.attributes();
+  for (const AttributeSpec& spec : specs) {
+    if (!layer.attributes.count(spec.key)) return Status::error(where + ": missing \"" + spec.key + "\"");
+  }
+  for (const auto& [key, value] : layer.attributes) {
+    if (std::none_of(specs.begin(), specs.end(), [&](const AttributeSpec& s) { return s.key == key; })) {
+      return Status::error(where + ": unknown key \"" + key + "\" for op " + layer.op);
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Status validate_architecture(const Architecture& architecture, const std::string& source,
                              std::vector<LayerShape>* shapes) {
   const std::string at = source + ": ";
-  if (architecture.input_channels != 1) {
-    return Status::error(at + "input_channels is " + std::to_string(architecture.input_channels) +
-                         ", expected 1 (the network sees L only)");
-  }
-  if (architecture.working_size < 16 || architecture.working_size > 4096) {
-    return Status::error(at + "working_size " + std::to_string(architecture.working_size) +
-                         " is outside [16, 4096]");
-  }
-  if (architecture.layers.empty()) return Status::error(at + "architecture has no layers");
+  TINT_RETURN_IF_ERROR(validate_header(architecture, at));
 
   std::vector<LayerShape> inferred;
   std::map<std::string, size_t> index_of;  // names of the layers seen so far
-  int channels = architecture.input_channels, depth = 0;
+  const LayerShape network_input{architecture.input_channels, architecture.input_channels, 0};
   for (size_t i = 0; i < architecture.layers.size(); ++i) {
     const Layer& layer = architecture.layers[i];
     const std::string where = at + layer_label(i, layer.name);
@@ -290,133 +296,88 @@ Status validate_architecture(const Architecture& architecture, const std::string
       return Status::error(at + "layer #" + std::to_string(i) + ": name " + layer.name +
                            " is already used by layer #" + std::to_string(index_of[layer.name]));
     }
-    LayerShape shape{channels, channels, depth};
-    switch (layer.op) {
-      case LayerOp::conv:
-        if (layer.out_channels < 1 || layer.out_channels > kMaxChannels) {
-          return Status::error(where + ": out " + std::to_string(layer.out_channels) +
-                               " is outside [1, " + std::to_string(kMaxChannels) + "]");
-        }
-        if (layer.stride != 1 && layer.stride != 2) {
-          return Status::error(where + ": stride must be 1 or 2, got " + std::to_string(layer.stride));
-        }
-        shape.out_channels = layer.out_channels;
-        if (layer.stride == 2) ++shape.depth;
-        if (shape.depth > kMaxDepth) {
-          return Status::error(where + ": goes below 1/2^" + std::to_string(kMaxDepth) +
-                               " of the input resolution");
-        }
-        break;
-      case LayerOp::upsample:
-        if (--shape.depth < 0) {
-          return Status::error(where + ": upsamples above the input resolution (depth -1)");
-        }
-        break;
-      case LayerOp::concat:
-      case LayerOp::add: {
-        const auto with = index_of.find(layer.with);
-        if (with == index_of.end()) {
-          return Status::error(where + ": with names " + layer.with + ", which is not an earlier layer");
-        }
-        const LayerShape& other = inferred[with->second];
-        if (other.depth != depth) {
-          return Status::error(where + ": " + layer.with + " is at depth " +
-                               std::to_string(other.depth) + " but the previous output is at depth " +
-                               std::to_string(depth) + " (resolutions must match)");
-        }
-        if (layer.op == LayerOp::add && other.out_channels != channels) {
-          return Status::error(where + ": cannot add " + layer.with + "'s " +
-                               std::to_string(other.out_channels) + " channels to the previous " +
-                               std::to_string(channels) + " channels");
-        }
-        if (layer.op == LayerOp::concat) {
-          if (channels + other.out_channels > kMaxChannels) {
-            return Status::error(where + ": concat gives more than " +
-                                 std::to_string(kMaxChannels) + " channels");
-          }
-          shape.out_channels = channels + other.out_channels;
-        }
-        break;
+    const LayerKind* kind = find_layer_kind(layer.op);
+    if (!kind) return Status::error(where + ": unknown op \"" + layer.op + "\" (expected " + one_of(layer_kind_names()) + ")");
+    TINT_RETURN_IF_ERROR(check_attributes(layer, *kind, where));
+    std::vector<LayerShape> inputs = {i == 0 ? network_input : inferred.back()};
+    for (const AttributeSpec& spec : kind->attributes()) {
+      if (spec.type != AttributeType::layer) continue;
+      const std::string& other = layer.text(spec.key);
+      const auto found = index_of.find(other);
+      if (found == index_of.end()) {
+        return Status::error(where + ": " + spec.key + " names " + other + ", which is not an earlier layer");
       }
-      case LayerOp::dropout:
-        if (!(layer.rate >= 0.0f && layer.rate < 1.0f)) {  // written so NaN fails too
-          char rate[32];
-          std::snprintf(rate, sizeof rate, "%g", double(layer.rate));
-          return Status::error(where + ": dropout rate must be in [0, 1), got " + rate);
-        }
-        break;
-      case LayerOp::tanh: break;
+      inputs.push_back(inferred[found->second]);
     }
-    inferred.push_back(shape);
+    auto shape = kind->infer(layer, inputs);
+    if (!shape) return Status::error(where + ": " + shape.message());
+    if (shape->depth < 0) return Status::error(where + ": goes above the input resolution (depth " + std::to_string(shape->depth) + ")");
+    if (shape->depth > kMaxDepth) {
+      return Status::error(where + ": goes below 1/2^" + std::to_string(kMaxDepth) + " of the input resolution");
+    }
+    if (shape->out_channels < 1 || shape->out_channels > kMaxLayerChannels) {
+      return Status::error(where + ": gives " + std::to_string(shape->out_channels) + " channels, outside [1, " +
+                           std::to_string(kMaxLayerChannels) + "]");
+    }
+    inferred.push_back(shape.value());
     index_of[layer.name] = i;
-    channels = shape.out_channels;
-    depth = shape.depth;
   }
-  if (channels != 2) {
-    return Status::error(at + "final output has " + std::to_string(channels) +
-                         " channels, expected 2 (a and b)");
+  const LayerShape& last = inferred.back();
+  if (last.out_channels != 2) {
+    return Status::error(at + "final output has " + std::to_string(last.out_channels) + " channels, expected 2 (a and b)");
   }
-  if (depth != 0) {
-    return Status::error(at + "final output is at depth " + std::to_string(depth) +
-                         " (1/" + std::to_string(1 << depth) +
-                         " resolution), expected the input resolution");
+  if (last.depth != 0) {
+    return Status::error(at + "final output is at depth " + std::to_string(last.depth) + " (1/" +
+                         std::to_string(1 << last.depth) + " resolution), expected the input resolution");
   }
   if (shapes) *shapes = std::move(inferred);
   return Status::ok();
 }
 
 Architecture baseline_architecture() {
-  Architecture architecture;
-  architecture.name = "baseline";
-  architecture.input_channels = 1;
-  architecture.working_size = 256;
-  auto conv = [&](const char* name, int out, int stride, bool relu) {
-    Layer layer;
-    layer.name = name;
-    layer.op = LayerOp::conv;
-    layer.out_channels = out;
-    layer.stride = stride;
-    layer.relu = relu;
-    architecture.layers.push_back(layer);
-  };
-  auto simple = [&](const char* name, LayerOp op) {
-    Layer layer;
-    layer.name = name;
-    layer.op = op;
-    architecture.layers.push_back(layer);
-    return &architecture.layers.back();
-  };
-  conv("enc1", 64, 1, true);
-  conv("enc2", 64, 2, true);
-  conv("enc3", 128, 1, true);
-  conv("enc4", 128, 2, true);
-  conv("enc5", 256, 1, true);
-  conv("enc6", 256, 2, true);
-  conv("mid1", 512, 1, true);
-  simple("drop", LayerOp::dropout)->rate = 0.2f;
-  conv("mid2", 256, 1, true);
-  conv("mid3", 128, 1, true);
-  simple("up1", LayerOp::upsample);
-  conv("dec1", 64, 1, true);
-  simple("up2", LayerOp::upsample);
-  conv("dec2", 32, 1, true);
-  conv("head", 2, 1, false);
-  simple("out", LayerOp::tanh);
-  simple("up3", LayerOp::upsample);
-  return architecture;
+  // The original design: three stride-2 encoders, a dropout in the middle, nearest upsampling.
+  static const char* const kBaseline = R"({"name": "baseline", "working_size": 256, "layers": [
+    {"name": "enc1", "op": "conv", "out": 64, "activation": "relu"},
+    {"name": "enc2", "op": "conv", "out": 64, "stride": 2, "activation": "relu"},
+    {"name": "enc3", "op": "conv", "out": 128, "activation": "relu"},
+    {"name": "enc4", "op": "conv", "out": 128, "stride": 2, "activation": "relu"},
+    {"name": "enc5", "op": "conv", "out": 256, "activation": "relu"},
+    {"name": "enc6", "op": "conv", "out": 256, "stride": 2, "activation": "relu"},
+    {"name": "mid1", "op": "conv", "out": 512, "activation": "relu"},
+    {"name": "drop", "op": "dropout", "rate": 0.2},
+    {"name": "mid2", "op": "conv", "out": 256, "activation": "relu"},
+    {"name": "mid3", "op": "conv", "out": 128, "activation": "relu"},
+    {"name": "up1", "op": "upsample"},
+    {"name": "dec1", "op": "conv", "out": 64, "activation": "relu"},
+    {"name": "up2", "op": "upsample"},
+    {"name": "dec2", "op": "conv", "out": 32, "activation": "relu"},
+    {"name": "head", "op": "conv", "out": 2},
+    {"name": "out", "op": "tanh"},
+    {"name": "up3", "op": "upsample"}]})";
+  return parse_architecture(kBaseline, "baseline").value();
 }
 
-// Computed from the ops alone (no validation) so it answers for any architecture; depth is
-// clamped to the validator's bound so the shift cannot overflow.
 int stride_multiple(const Architecture& architecture) {
-  int depth = 0, deepest = 0;
-  for (const Layer& layer : architecture.layers) {
-    if (layer.op == LayerOp::conv && layer.stride == 2) ++depth;
-    if (layer.op == LayerOp::upsample) --depth;
-    if (depth > deepest) deepest = depth;
-  }
-  if (deepest > kMaxDepth) deepest = kMaxDepth;
+  std::vector<LayerShape> shapes;
+  if (!validate_architecture(architecture, "", &shapes).is_ok()) return 1;
+  int deepest = 0;
+  for (const LayerShape& shape : shapes) deepest = std::max(deepest, shape.depth);
   return 1 << deepest;
+}
+
+std::vector<std::vector<int>> layer_inputs(const Architecture& architecture) {
+  std::vector<std::vector<int>> inputs(architecture.layers.size());
+  for (size_t i = 0; i < architecture.layers.size(); ++i) {
+    const Layer& layer = architecture.layers[i];
+    inputs[i].push_back(int(i) - 1);
+    const LayerKind* kind = find_layer_kind(layer.op);
+    for (const AttributeSpec& spec : kind ? kind->attributes() : std::vector<AttributeSpec>{}) {
+      if (spec.type != AttributeType::layer) continue;
+      for (size_t j = 0; j < i; ++j)
+        if (architecture.layers[j].name == layer.text(spec.key)) inputs[i].push_back(int(j));
+    }
+  }
+  return inputs;
 }
 
 Parameter* Model::find(const std::string& name) {
@@ -440,8 +401,9 @@ int64_t Model::parameter_count() const {
   return count;
 }
 
-// Sides follow the real layers (conv: (side - 1) / stride + 1 with padding 1; upsample: x2), so
-// sizes that are not a multiple of stride_multiple() are counted as they would run.
+// Sides follow the real layers (a layer one level deeper halves them as a stride-2 conv does,
+// (side - 1) / 2 + 1; one level up doubles them), so sizes that are not a multiple of
+// stride_multiple() are counted as they would run.
 std::vector<double> Model::layer_flops(int height, int width) const {
   std::vector<LayerShape> layer_shapes = shapes;
   if (layer_shapes.size() != architecture.layers.size() &&
@@ -449,16 +411,20 @@ std::vector<double> Model::layer_flops(int height, int width) const {
     return std::vector<double>(architecture.layers.size(), 0.0);
   }
   std::vector<double> per_layer(architecture.layers.size(), 0.0);
+  std::vector<Shape> sides(architecture.layers.size());
+  const auto inputs = layer_inputs(architecture);
   for (size_t i = 0; i < architecture.layers.size(); ++i) {
     const Layer& layer = architecture.layers[i];
-    if (layer.op == LayerOp::conv) {
-      height = (height - 1) / layer.stride + 1;
-      width = (width - 1) / layer.stride + 1;
-      per_layer[i] = 2.0 * 9.0 * layer_shapes[i].in_channels * layer_shapes[i].out_channels * height * width;
-    } else if (layer.op == LayerOp::upsample) {
+    const int previous_depth = i == 0 ? 0 : layer_shapes[i - 1].depth;
+    if (layer_shapes[i].depth > previous_depth) {
+      height = conv_output_size(height, 2);
+      width = conv_output_size(width, 2);
+    } else if (layer_shapes[i].depth < previous_depth) {
       height *= 2;
       width *= 2;
     }
+    const LayerKind* kind = find_layer_kind(layer.op);
+    if (kind) per_layer[i] = kind->flops(layer, layer_shapes[i], Shape{1, height, width, layer_shapes[i].out_channels});
   }
   return per_layer;
 }
@@ -474,17 +440,17 @@ std::vector<Parameter> parameter_layout(const Architecture& architecture,
   std::vector<Parameter> layout;
   for (size_t i = 0; i < architecture.layers.size() && i < shapes.size(); ++i) {
     const Layer& layer = architecture.layers[i];
-    if (layer.op != LayerOp::conv) continue;
-    layout.push_back({layer.name + ".weight", {shapes[i].out_channels, shapes[i].in_channels, 3, 3}, {}});
-    layout.push_back({layer.name + ".bias", {shapes[i].out_channels}, {}});
+    const LayerKind* kind = find_layer_kind(layer.op);
+    if (!kind) continue;
+    for (const ParameterSpec& spec : kind->parameters(layer, shapes[i])) {
+      layout.push_back({layer.name + "." + spec.suffix, spec.shape, {}});
+    }
   }
   return layout;
 }
 
-// PyTorch's Conv2d.reset_parameters: kaiming_uniform_(a = sqrt(5)) gives a bound of
-// gain * sqrt(3 / fan_in) with gain = sqrt(2 / (1 + a^2)) = sqrt(1/3), i.e. 1 / sqrt(fan_in);
-// the bias is U(-1/sqrt(fan_in), 1/sqrt(fan_in)) too. fan_in = in_channels * 3 * 3. Values are
-// drawn in layout order (each weight row-major, then its bias) from one generator.
+// Values are drawn in layout order (each tensor row-major) from one generator, each from its
+// kind's U(-bound, bound) (conv: PyTorch's Conv2d.reset_parameters, see kinds/conv.cpp).
 Result<Model> create_model(const Architecture& architecture, uint64_t seed) {
   Model model;
   model.architecture = architecture;
@@ -495,16 +461,20 @@ Result<Model> create_model(const Architecture& architecture, uint64_t seed) {
     return Status::error(source + ": " + std::to_string(model.parameter_count()) +
                          " parameters, over the limit of " + std::to_string(kMaxParameters));
   }
+  std::vector<float> bounds;
+  for (size_t i = 0; i < architecture.layers.size(); ++i) {
+    const Layer& layer = architecture.layers[i];
+    for (const ParameterSpec& spec : find_layer_kind(layer.op)->parameters(layer, model.shapes[i])) {
+      bounds.push_back(spec.init_bound);
+    }
+  }
   Random random(seed);
-  // Weight [out, in, 3, 3] and bias [out] of one layer share the weight's fan_in; the bias
-  // directly follows its weight in the layout.
-  float bound = 0.0f;
-  for (Parameter& parameter : model.parameters) {
-    if (parameter.shape.size() == 4) bound = 1.0f / std::sqrt(float(parameter.shape[1] * 9));
+  for (size_t p = 0; p < model.parameters.size(); ++p) {
+    Parameter& parameter = model.parameters[p];
     int64_t size = 1;
     for (int dimension : parameter.shape) size *= dimension;
     parameter.values.resize(size_t(size));
-    for (float& value : parameter.values) value = random.uniform(-bound, bound);
+    for (float& value : parameter.values) value = random.uniform(-bounds[p], bounds[p]);
   }
   return model;
 }

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "half.h"
+#include "json_strict.h"
 
 namespace tint {
 namespace {
@@ -51,70 +52,16 @@ std::string offsets_text(uint64_t begin, uint64_t end) {
   return text;
 }
 
-// Only used after a failed parse, to say where the JSON is broken: the DOM parser without
-// exceptions reports failure but not the position, while a SAX parse_error receives both.
-class ParseErrorFinder : public nlohmann::json_sax<json> {
- public:
-  std::string message = "unknown error";
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& error) override {
-    message = error.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix: users need the position.
-    const size_t bracket = message.find("] ");
-    if (bracket != std::string::npos) message.erase(0, bracket + 2);
-    return false;
-  }
-};
-
-// Parses the header, rejecting duplicate keys: nlohmann silently keeps the last of two equal
-// keys, which would let a file hide a second copy of a tensor. The parser callback sees every
-// key; one set of seen keys per open object catches duplicates at any depth.
+// Parses the header strictly (json_strict.h): a duplicate top-level key is a second copy of a
+// tensor, any other duplicate a repeated field.
 Status parse_header_json(const std::string& text, const std::string& source, json* header) {
-  // nlohmann treats a NUL byte as the end of input, so "{...}\0<anything>" would parse with the
-  // rest ignored. Valid JSON never holds a raw NUL (strings must escape control characters).
-  const size_t nul = text.find('\0');
-  if (nul != std::string::npos) {
-    return Status::error(source + ": header is not valid JSON (NUL byte at offset " +
-                         std::to_string(nul) + ")");
+  StrictJson parsed = parse_json_strict(text);
+  if (!parsed.error.empty()) return Status::error(source + ": header is not valid JSON (" + parsed.error + ")");
+  if (!parsed.duplicate.empty()) {
+    if (parsed.duplicate_top_level) return Status::error(source + ": duplicate tensor " + parsed.duplicate);
+    return Status::error(source + ": header has duplicate key \"" + parsed.duplicate + "\"");
   }
-  std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
-  bool duplicate_is_top_level = false;
-  auto callback = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == json::parse_event_t::key && !open_objects.empty() && duplicate.empty()) {
-      const std::string& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second) {
-        duplicate = key;
-        duplicate_is_top_level = open_objects.size() == 1;
-      }
-    }
-    return true;
-  };
-  *header = json::parse(text, callback, /*allow_exceptions=*/false);
-  if (header->is_discarded()) {
-    ParseErrorFinder finder;
-    json::sax_parse(text, &finder);
-    return Status::error(source + ": header is not valid JSON (" + finder.message + ")");
-  }
-  if (!duplicate.empty()) {
-    if (duplicate_is_top_level) return Status::error(source + ": duplicate tensor " + duplicate);
-    return Status::error(source + ": header has duplicate key \"" + duplicate + "\"");
-  }
+  *header = std::move(parsed.value);
   return Status::ok();
 }
 

@@ -11,10 +11,10 @@ namespace tint {
 
 using json = nlohmann::json;
 
-Result<double> train_step(TrainingGraph& graph, Model& model, Adam& adam, const Tensor& lightness, const Tensor& ab,
+Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& lightness, const Tensor& ab,
                           uint64_t seed, int64_t step, float huber_delta) {
   Random dropout_rng(seed, 0x64726f70ull + uint64_t(step) * 2);  // "drop", one stream per step
-  TINT_RETURN_IF_ERROR(graph.forward(lightness, true, dropout_rng));
+  TINT_RETURN_IF_ERROR(graph.forward(lightness, &dropout_rng));
   Tensor grad;
   const double loss = training_loss(graph.output(), ab, huber_delta, &grad);
   TINT_RETURN_IF_ERROR(graph.backward(grad));
@@ -22,9 +22,8 @@ Result<double> train_step(TrainingGraph& graph, Model& model, Adam& adam, const 
   return loss;
 }
 
-Result<double> evaluation_loss(TrainingGraph& graph, const Tensor& lightness, const Tensor& ab, float huber_delta) {
-  Random unused(0);
-  TINT_RETURN_IF_ERROR(graph.forward(lightness, false, unused));
+Result<double> evaluation_loss(Graph& graph, const Tensor& lightness, const Tensor& ab, float huber_delta) {
+  TINT_RETURN_IF_ERROR(graph.forward(lightness));
   return training_loss(graph.output(), ab, huber_delta);
 }
 

@@ -12,7 +12,7 @@
 #include "ops.h"
 #include "status.h"
 #include "tensor.h"
-#include "training_graph.h"
+#include "graph.h"
 
 namespace tint {
 
@@ -33,10 +33,10 @@ struct TrainingProgress {
 // One optimiser step on a batch: forward (dropout on, its mask drawn from a stream fixed by
 // seed and step), the loss (MSE, or Huber with huber_delta > 0), backward, Adam. Returns the
 // batch's loss (before the update).
-Result<double> train_step(TrainingGraph& graph, Model& model, Adam& adam, const Tensor& lightness,
+Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& lightness,
                           const Tensor& ab, uint64_t seed, int64_t step, float huber_delta = 0);
 // The same loss over a batch without dropout or updates.
-Result<double> evaluation_loss(TrainingGraph& graph, const Tensor& lightness, const Tensor& ab,
+Result<double> evaluation_loss(Graph& graph, const Tensor& lightness, const Tensor& ab,
                                float huber_delta = 0);
 
 // Checkpoint = the model's weights file (f32) + "adam.m.<name>" / "adam.v.<name>" tensors +

@@ -15,11 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "colorize.h"
+#include "colorizer.h"
 #include "dataset.h"
 #include "file_io.h"
 #include "metrics.h"
-#include "network.h"
 #include "train.h"
 #include "weights.h"
 
@@ -160,13 +159,15 @@ std::string duration_text(double seconds) {
 
 // Each validation photo colourised from its L at the model's working size and scored against
 // itself, exactly as `tint eval` scores the evaluation photos.
-Result<MetricsMean> validation_metrics(const Model& model, Backend& backend, const Dataset& dataset) {
-  auto network = Network::create(model, backend);
-  if (!network) return network.status();
+Result<MetricsMean> validation_metrics(const Model& model, int threads, const Dataset& dataset) {
+  ColorizerOptions options;
+  options.threads = threads;
+  auto colorizer = Colorizer::create(model, options);
+  if (!colorizer) return colorizer.status();
   MetricsMean mean;
   for (const int index : dataset.validation()) {
     const Image& original = dataset.images()[size_t(index)];
-    auto colorized = colorize(original, *network.value());
+    auto colorized = colorizer.value()->colorize(original.view());
     if (!colorized) return colorized.status();
     ColorMetrics m;
     compare_colors(colorized.value(), original, m);
@@ -272,7 +273,9 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
 
   auto backend = make_backend(default_backend_name(), options.threads);
   if (!backend) return backend.status();
-  TrainingGraph graph(model, *backend.value());
+  auto created_graph = Graph::create(model, *backend.value(), Graph::Mode::training);
+  if (!created_graph) return created_graph.status();
+  Graph& graph = *created_graph.value();
   std::vector<MetricsRow> rows = options.resume.empty() ? std::vector<MetricsRow>{}
                                                         : read_metrics_csv(out + "metrics.csv", progress.step);
 
@@ -404,7 +407,7 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
     if (epoch_steps > 0) last_train = epoch_loss / epoch_steps;
     MetricsRow row{progress.step, progress.epoch, last_train, last_val, adam->options.learning_rate, NAN};
     if (val_batches) {
-      auto scores = validation_metrics(model, *backend.value(), dataset.value());
+      auto scores = validation_metrics(model, options.threads, dataset.value());
       if (!scores) return scores.status();
       row.val_psnr = scores->psnr();
       row.val_colorfulness = scores->colorfulness_ratio();

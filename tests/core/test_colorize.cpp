@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "colorize.h"
+#include "colorizer.h"
 #include "lab.h"
 #include "model.h"
 #include "reference_ops.h"
@@ -20,19 +20,20 @@ const char* tiny_architecture = R"({"name": "tiny", "working_size": 32, "layers"
   {"name": "out", "op": "tanh"}]})";
 
 struct Fixture {
-  Model model;
-  std::unique_ptr<Backend> backend;
-  std::unique_ptr<Network> network;
-  Fixture() {
+  std::unique_ptr<Colorizer> colorizer;
+  explicit Fixture(ColorizerOptions options = {}) {
     auto created = create_model(parse_architecture(tiny_architecture, "tiny.json").value(), 3);
     REQUIRE(created.is_ok());
-    model = std::move(created.value());
+    Model model = std::move(created.value());
     // Large weights so the model predicts strong colours (exercising the gamut mapping).
     for (auto& parameter : model.parameters)
       for (float& v : parameter.values) v *= 4.0f;
-    backend = std::move(make_backend("simd", 1).value());
-    network = std::move(Network::create(model, *backend).value());
+    options.backend = "simd";
+    auto made = Colorizer::create(std::move(model), options);
+    REQUIRE(made.is_ok());
+    colorizer = std::move(made.value());
   }
+  Result<Image> colorize(const Image& image) { return colorizer->colorize(image.view()); }
 };
 
 Image gradient_image(int width, int height, int channels, int bits = 8) {
@@ -74,7 +75,7 @@ TEST_CASE("colorize keeps size, lightness and alpha for every channel layout") {
     for (auto [width, height] : {std::pair{37, 23}, std::pair{20, 61}, std::pair{1, 1}, std::pair{64, 64}}) {
       INFO(channels << " channels, " << width << "x" << height);
       const Image input = gradient_image(width, height, channels);
-      auto output = colorize(input, *fixture.network);
+      auto output = fixture.colorize(input);
       REQUIRE(output.is_ok());
       REQUIRE(output->width == width);
       REQUIRE(output->height == height);
@@ -97,7 +98,7 @@ TEST_CASE("colorize keeps size, lightness and alpha for every channel layout") {
 TEST_CASE("colorize handles 16-bit input and keeps its depth") {
   Fixture fixture;
   const Image input = gradient_image(30, 20, 3, 16);
-  auto output = colorize(input, *fixture.network);
+  auto output = fixture.colorize(input);
   REQUIRE(output.is_ok());
   CHECK(output->bits == 16);
   float worst = 0;
@@ -120,7 +121,7 @@ TEST_CASE("colour input is treated as its lightness only") {
     }
     grey.set_sample(p, uint32_t(low));
   }
-  auto from_colour = colorize(colour, *fixture.network), from_grey = colorize(grey, *fixture.network);
+  auto from_colour = fixture.colorize(colour), from_grey = fixture.colorize(grey);
   REQUIRE(from_colour.is_ok());
   REQUIRE(from_grey.is_ok());
   int worst = 0;
@@ -132,18 +133,32 @@ TEST_CASE("colour input is treated as its lightness only") {
 }
 
 TEST_CASE("colorize refuses images above the pixel limit and malformed buffers") {
-  Fixture fixture;
-  ColorizeOptions options;
+  ColorizerOptions options;
   options.max_pixels = 100;
-  CHECK_FALSE(colorize(gradient_image(11, 10, 3), *fixture.network, options).is_ok());
-  CHECK(colorize(gradient_image(10, 10, 3), *fixture.network, options).is_ok());
+  Fixture limited(options);
+  CHECK_THAT(limited.colorize(gradient_image(11, 10, 3)).message(), Catch::Contains("11x10, above the limit"));
+  CHECK(limited.colorize(gradient_image(10, 10, 3)).is_ok());
+  Fixture fixture;
   Image broken = gradient_image(10, 10, 3);
   broken.data.pop_back();
-  CHECK_FALSE(colorize(broken, *fixture.network).is_ok());
-  CHECK_FALSE(colorize(Image(0, 5, 3), *fixture.network).is_ok());
+  CHECK_THAT(fixture.colorize(broken).message(), Catch::Contains("holds 299 bytes, expected 10x10x3"));
+  CHECK_FALSE(fixture.colorize(Image(0, 5, 3)).is_ok());
   options = {};
   options.working_size = 4;
-  CHECK_FALSE(colorize(gradient_image(10, 10, 3), *fixture.network, options).is_ok());
+  CHECK_THAT(Fixture(options).colorize(gradient_image(10, 10, 3)).message(),
+             Catch::Contains("working size is 4, expected 8 to 8192"));
+}
+
+TEST_CASE("colorize_into colourises the caller's buffer in place, as colorize does") {
+  Fixture fixture;
+  for (int channels : {3, 4}) {
+    const Image input = gradient_image(37, 23, channels);
+    auto expected = fixture.colorize(input);
+    REQUIRE(expected.is_ok());
+    Image in_place = input;
+    REQUIRE(fixture.colorizer->colorize_into(in_place.view(), in_place.data.data()).is_ok());
+    CHECK(in_place.data == expected->data);
+  }
 }
 
 TEST_CASE("working dimensions keep the aspect ratio and never collapse to zero") {

@@ -73,8 +73,8 @@ TEST_CASE("baseline layer shapes and parameter layout") {
   CHECK(shapes[7].out_channels == 512);  // dropout keeps channels
   CHECK(shapes[16].depth == 0);  // up3 returns to the input resolution
   CHECK(shapes[16].out_channels == 2);
-  CHECK(baseline.layers[7].rate == 0.2f);
-  CHECK(baseline.layers[14].relu == false);  // head has no activation
+  CHECK(baseline.layers[7].number("rate") == 0.2f);
+  CHECK(baseline.layers[14].text("activation") == "none");  // head has no activation
 
   const std::vector<Parameter> layout = parameter_layout(baseline, shapes);
   REQUIRE(layout.size() == 24);
@@ -111,10 +111,10 @@ TEST_CASE("architecture JSON round trips") {
     Result<Architecture> parsed = parse_architecture(kSmallUnet, "small.json");
     REQUIRE(parsed.is_ok());
     CHECK(parsed->working_size == 64);
-    CHECK(parsed->layers[4].bilinear);
-    CHECK_FALSE(parsed->layers[6].bilinear);
-    CHECK(parsed->layers[7].op == LayerOp::concat);
-    CHECK(parsed->layers[7].with == "enc1");
+    CHECK(parsed->layers[4].text("mode") == "bilinear");
+    CHECK(parsed->layers[6].text("mode") == "nearest");
+    CHECK(parsed->layers[7].op == "concat");
+    CHECK(parsed->layers[7].text("with") == "enc1");
     Result<Architecture> again = parse_architecture(architecture_to_json(*parsed), "x");
     REQUIRE(again.is_ok());
     CHECK(*again == *parsed);
@@ -125,8 +125,8 @@ TEST_CASE("architecture JSON round trips") {
     REQUIRE(parsed.is_ok());
     CHECK(parsed->input_channels == 1);
     CHECK(parsed->working_size == 256);
-    CHECK(parsed->layers[0].stride == 1);
-    CHECK_FALSE(parsed->layers[0].relu);
+    CHECK(parsed->layers[0].integer("stride") == 1);
+    CHECK(parsed->layers[0].text("activation") == "none");
     CHECK(stride_multiple(*parsed) == 1);
   }
 }
@@ -255,7 +255,7 @@ TEST_CASE("architecture validation errors") {
 
 TEST_CASE("validate_architecture checks programmatic architectures too") {
   Architecture architecture = baseline_architecture();
-  architecture.layers[1].stride = 4;
+  architecture.layers[1].attributes["stride"].number = 4;
   CHECK_THAT(validate_architecture(architecture, "mine").message(),
              Catch::Contains("mine: layer enc2: stride must be 1 or 2, got 4"));
   CHECK_FALSE(create_model(architecture, 1).is_ok());

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "model.h"
-#include "network.h"
+#include "graph.h"
 #include "reference_ops.h"
 
 using namespace tint;
@@ -36,37 +36,30 @@ Tensor reference_forward(const Model& model, const Tensor& input) {
     const Layer& layer = layers[i];
     const Tensor& x = i == 0 ? input : outputs.back();
     Tensor y;
-    switch (layer.op) {
-      case LayerOp::conv:
+    if (layer.op == "conv") {
         y = reference::conv3x3(x, model.find(layer.name + ".weight")->values, model.find(layer.name + ".bias")->values,
-                               layer.out_channels, layer.stride, layer.relu);
-        break;
-      case LayerOp::upsample:
-        y = reference::upsample2x(x, layer.bilinear);
-        break;
-      case LayerOp::concat: {
-        const Tensor& other = find_output(layer.with);
+                               layer.integer("out"), layer.integer("stride"), layer.text("activation") == "relu");
+    } else if (layer.op == "upsample") {
+        y = reference::upsample2x(x, layer.text("mode") == "bilinear");
+    } else if (layer.op == "concat") {
+        const Tensor& other = find_output(layer.text("with"));
         y = Tensor(x.shape.n, x.shape.h, x.shape.w, x.shape.c + other.shape.c);
         for (int n = 0; n < x.shape.n; ++n)
           for (int h = 0; h < x.shape.h; ++h)
             for (int w = 0; w < x.shape.w; ++w)
               for (int c = 0; c < y.shape.c; ++c)
                 y.at(n, h, w, c) = c < x.shape.c ? x.at(n, h, w, c) : other.at(n, h, w, c - x.shape.c);
-        break;
-      }
-      case LayerOp::add: {
+    } else if (layer.op == "add") {
         y = x;
-        const Tensor& other = find_output(layer.with);
+        const Tensor& other = find_output(layer.text("with"));
         for (size_t k = 0; k < y.size(); ++k) y.data[k] += other.data[k];
-        break;
-      }
-      case LayerOp::dropout:
+    } else if (layer.op == "dropout") {
         y = x;
-        break;
-      case LayerOp::tanh:
+    } else if (layer.op == "tanh") {
         y = x;
         for (float& v : y.data) v = std::tanh(v);
-        break;
+    } else {
+      FAIL("no reference for op " << layer.op);
     }
     outputs.push_back(std::move(y));
   }
@@ -90,15 +83,15 @@ TEST_CASE("a small model's forward equals the naive reference on every backend")
       INFO(name << " threads " << threads);
       auto backend = make_backend(name, threads);
       REQUIRE(backend.is_ok());
-      auto network = Network::create(model.value(), *backend.value());
+      auto network = Graph::create(model.value(), *backend.value(), Graph::Mode::inference);
       REQUIRE(network.is_ok());
-      Tensor output;
-      REQUIRE(network.value()->forward(input, output).is_ok());
+      REQUIRE(network.value()->forward(input).is_ok());
+      const Tensor output = network.value()->take_output();
       REQUIRE(output.shape == Shape{2, 12, 20, 2});
       CHECK(reference::max_abs_difference(output, expected) < 1e-5f);
       // A second call reuses the prepared network and gives the same answer.
-      Tensor again;
-      REQUIRE(network.value()->forward(input, again).is_ok());
+      REQUIRE(network.value()->forward(input).is_ok());
+      const Tensor again = network.value()->take_output();
       CHECK(reference::max_abs_difference(again, output) == 0.0f);
     }
   }
@@ -108,17 +101,18 @@ TEST_CASE("forward rejects inputs that are not a multiple of the network's strid
   auto model = create_model(parse_architecture(small_architecture, "small.json").value(), 1);
   REQUIRE(model.is_ok());
   auto backend = make_backend("simd", 1);
-  auto network = Network::create(model.value(), *backend.value());
+  auto network = Graph::create(model.value(), *backend.value(), Graph::Mode::inference);
   REQUIRE(network.is_ok());
-  Tensor output;
-  CHECK_FALSE(network.value()->forward(Tensor(1, 10, 12, 1), output).is_ok());
-  CHECK_FALSE(network.value()->forward(Tensor(1, 12, 12, 3), output).is_ok());
+  CHECK_THAT(network.value()->forward(Tensor(1, 10, 12, 1)).message(),
+             Catch::Contains("input is [1,10,12,1], expected 1 channel(s) and sides that are multiples of 4"));
+  CHECK_FALSE(network.value()->forward(Tensor(1, 12, 12, 3)).is_ok());
 }
 
-TEST_CASE("Network::create rejects parameters of the wrong size") {
+TEST_CASE("Graph::create rejects parameters of the wrong size") {
   auto model = create_model(parse_architecture(small_architecture, "small.json").value(), 1);
   REQUIRE(model.is_ok());
   model->find("dec1.weight")->values.pop_back();
   auto backend = make_backend("simd", 1);
-  CHECK_FALSE(Network::create(model.value(), *backend.value()).is_ok());
+  CHECK_THAT(Graph::create(model.value(), *backend.value(), Graph::Mode::inference).message(),
+             Catch::Contains("layer dec1: parameter dec1.weight has 1727 values, expected 1728 ([12,16,3,3])"));
 }

@@ -72,9 +72,11 @@ TEST_CASE("forward, loss and every gradient match PyTorch") {
     std::printf("%s:\n", backend_name.c_str());
     auto backend = make_backend(backend_name, 1);
     Model model = ref.model;
-    TrainingGraph graph(model, *backend.value());
+    auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
+    REQUIRE(graph_made.is_ok());
+    Graph& graph = *graph_made.value();
     Random rng(0);
-    REQUIRE(graph.forward(input, true, rng).is_ok());
+    REQUIRE(graph.forward(input, &rng).is_ok());
     for (size_t i = 0; i < model.architecture.layers.size(); ++i) {
       const std::string name = model.architecture.layers[i].name;
       const auto& expected = entry(ref.dump, "activation." + name);
@@ -106,7 +108,9 @@ TEST_CASE("5 steps of Adam, AdamW and clipped Adam match PyTorch") {
       std::printf("%s, %s:\n", variant.prefix, backend_name.c_str());
       auto backend = make_backend(backend_name, 1);
       Model model = ref.model;
-      TrainingGraph graph(model, *backend.value());
+      auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
+    REQUIRE(graph_made.is_ok());
+    Graph& graph = *graph_made.value();
       AdamOptions options;
       options.learning_rate = 1e-2f;
       options.weight_decay = variant.weight_decay;

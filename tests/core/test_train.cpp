@@ -52,7 +52,9 @@ TEST_CASE("a small network overfits 8 fixed crops: the loss falls at least 10x")
     INFO(backend_name);
     Model model = small_model();
     auto backend = make_backend(backend_name, 1);
-    TrainingGraph graph(model, *backend.value());
+    auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
+    REQUIRE(graph_made.is_ok());
+    Graph& graph = *graph_made.value();
     AdamOptions options;
     options.learning_rate = 1e-2f;
     Adam adam(options, model.parameters);
@@ -81,13 +83,17 @@ TEST_CASE("resuming from a checkpoint ends with bitwise the same weights") {
       options.clip_norm = 1.0f;
 
       Model straight = small_model();
-      TrainingGraph straight_graph(straight, *backend.value());
+      auto straight_graph_made = Graph::create(straight, *backend.value(), Graph::Mode::training);
+    REQUIRE(straight_graph_made.is_ok());
+    Graph& straight_graph = *straight_graph_made.value();
       Adam straight_adam(options, straight.parameters);
       for (int step = 0; step < 6; ++step)
         REQUIRE(train_step(straight_graph, straight, straight_adam, lightness, ab, 9, step).is_ok());
 
       Model first = small_model();
-      TrainingGraph first_graph(first, *backend.value());
+      auto first_graph_made = Graph::create(first, *backend.value(), Graph::Mode::training);
+    REQUIRE(first_graph_made.is_ok());
+    Graph& first_graph = *first_graph_made.value();
       Adam first_adam(options, first.parameters);
       for (int step = 0; step < 3; ++step) REQUIRE(train_step(first_graph, first, first_adam, lightness, ab, 9, step).is_ok());
       TrainingProgress progress;
@@ -102,7 +108,9 @@ TEST_CASE("resuming from a checkpoint ends with bitwise the same weights") {
       resumed_adam.steps = checkpoint->adam_steps;
       resumed_adam.first_moment = checkpoint->first_moment;
       resumed_adam.second_moment = checkpoint->second_moment;
-      TrainingGraph resumed_graph(resumed, *backend.value());
+      auto resumed_graph_made = Graph::create(resumed, *backend.value(), Graph::Mode::training);
+    REQUIRE(resumed_graph_made.is_ok());
+    Graph& resumed_graph = *resumed_graph_made.value();
       for (int64_t step = checkpoint->progress.step; step < 6; ++step)
         REQUIRE(train_step(resumed_graph, resumed, resumed_adam, lightness, ab, checkpoint->progress.seed, step).is_ok());
 
