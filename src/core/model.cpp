@@ -270,7 +270,8 @@ Status check_attributes(const Layer& layer, const LayerKind& kind, const std::st
   for (const AttributeSpec& spec : specs) {
     if (!layer.attributes.count(spec.key)) return Status::error(where + ": missing \"" + spec.key + "\"");
   }
-  for (const auto& [key, value] : layer.attributes) {
+  for (const auto& attribute : layer.attributes) {
+    const std::string& key = attribute.first;
     if (std::none_of(specs.begin(), specs.end(), [&](const AttributeSpec& s) { return s.key == key; })) {
       return Status::error(where + ": unknown key \"" + key + "\" for op " + layer.op);
     }

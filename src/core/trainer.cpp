@@ -1,0 +1,205 @@
+#include "trainer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "colorizer.h"
+#include "metrics.h"
+
+namespace tint {
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Trainer>> Trainer::create(Model& model, Adam& adam, const TrainingProgress& progress,
+                                                 std::vector<MetricsRow> rows, Backend& backend,
+                                                 const TrainerOptions& options) {
+  if (options.epochs < 1 || options.batch < 1 || options.threads < 1) {
+    return Status::error("epochs, batch and threads must be >= 1; got epochs " + std::to_string(options.epochs) +
+                         ", batch " + std::to_string(options.batch) + ", threads " + std::to_string(options.threads));
+  }
+  if (options.select != "loss" && options.select != "auc") {
+    return Status::error("select must be \"loss\" or \"auc\", not \"" + options.select + "\"");
+  }
+  std::unique_ptr<Trainer> trainer(new Trainer(model, adam, backend));
+  trainer->options_ = options;
+  trainer->progress_ = progress;
+  trainer->rows_ = std::move(rows);
+  auto graph = Graph::create(model, backend, Graph::Mode::training);
+  if (!graph) return graph.status();
+  trainer->graph_ = std::move(graph.value());
+  return trainer;
+}
+
+double Trainer::elapsed() const { return elapsed_before_ + now_seconds() - run_start_; }
+
+Status Trainer::run(TrainingData& data, const TrainerHooks& hooks, bool* stopped) {
+  *stopped = false;
+  if (data.batches_per_epoch() < 1) {
+    return Status::error("batch " + std::to_string(options_.batch) + " is larger than the " +
+                         std::to_string(data.train_count()) + " training images");
+  }
+  elapsed_before_ = progress_.elapsed_seconds;
+  run_start_ = last_checkpoint_time_ = now_seconds();
+  last_checkpoint_step_ = first_step_ = progress_.step;
+  while (progress_.epoch < options_.epochs) {
+    TINT_RETURN_IF_ERROR(run_steps(data, hooks, stopped));
+    if (*stopped) return Status::ok();
+    TINT_RETURN_IF_ERROR(finish_epoch(data, hooks));
+  }
+  return Status::ok();
+}
+
+// The rest of the current epoch's steps. A metrics row every ~1/20 epoch (at least every 50
+// steps) and at the epoch's end; a checkpoint when one is due or when stopping.
+Status Trainer::run_steps(TrainingData& data, const TrainerHooks& hooks, bool* stopped) {
+  const int steps_per_epoch = data.batches_per_epoch();
+  // A run stopped right after an epoch's last step resumes at that epoch's validation.
+  if (progress_.step_in_epoch >= steps_per_epoch) return Status::ok();
+  TINT_RETURN_IF_ERROR(data.start(progress_.epoch, progress_.step_in_epoch));
+  const int64_t total_steps = int64_t(options_.epochs) * steps_per_epoch;
+  double interval_loss = 0.0, interval_start = now_seconds();
+  int interval_steps = 0;
+  while (progress_.step_in_epoch < steps_per_epoch) {
+    auto batch = data.next();
+    if (!batch) return batch.status();
+    auto loss = train_step(*graph_, model_, adam_, batch->lightness, batch->ab, progress_.seed, progress_.step,
+                           float(progress_.huber_delta));
+    if (!loss) return loss.status();
+    if (!std::isfinite(loss.value())) {
+      return Status::error("training diverged at step " + std::to_string(progress_.step) +
+                           " (loss is not finite); try a lower --lr");
+    }
+    ++progress_.step;
+    ++progress_.step_in_epoch;
+    interval_loss += loss.value();
+    progress_.epoch_loss_sum += loss.value();  // checkpointed, so a resumed epoch reports the same mean
+    ++interval_steps;
+    const bool record = progress_.step_in_epoch == steps_per_epoch ||
+                        interval_steps >= std::clamp(steps_per_epoch / 20, 1, 50);
+    const double since = std::max(now_seconds() - interval_start, 1e-9);
+    const double done = double(progress_.step - first_step_);
+    TrainerHooks::Step report{progress_.epoch, options_.epochs, progress_.step_in_epoch, steps_per_epoch,
+                              interval_steps * options_.batch / since, interval_loss / interval_steps,
+                              done > 0 ? (elapsed() - elapsed_before_) / done * double(total_steps - progress_.step) : 0,
+                              record};
+    hooks.step(report);
+    if (record) {
+      rows_.push_back({progress_.step, progress_.epoch, report.loss, NAN, adam_.options.learning_rate,
+                       report.images_per_second});
+      interval_loss = 0;
+      interval_steps = 0;
+      interval_start = now_seconds();
+    }
+    *stopped = hooks.stop_requested() || (options_.max_steps > 0 && progress_.step >= options_.max_steps) ||
+               (options_.max_minutes > 0 && elapsed() - elapsed_before_ >= options_.max_minutes * 60);
+    const bool due = (options_.checkpoint_steps > 0 && progress_.step - last_checkpoint_step_ >= options_.checkpoint_steps) ||
+                     (options_.checkpoint_minutes > 0 && now_seconds() - last_checkpoint_time_ >= options_.checkpoint_minutes * 60);
+    if (*stopped || due) TINT_RETURN_IF_ERROR(write_checkpoint(hooks));
+    if (*stopped) return Status::ok();
+  }
+  return Status::ok();
+}
+
+// Validation loss on the fixed crops, and the eval metrics on whole validation photos.
+Status Trainer::validate(TrainingData& data, MetricsRow& row) {
+  double val_sum = 0;
+  const int val_batches = data.validation_batches();
+  for (int b = 0; b < val_batches; ++b) {
+    auto batch = data.validation_batch(b);
+    if (!batch) return batch.status();
+    auto loss = evaluation_loss(*graph_, batch->lightness, batch->ab, float(progress_.huber_delta));
+    if (!loss) return loss.status();
+    val_sum += loss.value() * batch->lightness.shape.n;
+  }
+  if (val_batches == 0) return Status::ok();
+  row.val_loss = val_sum / data.validation_count();
+  ColorizerOptions options;
+  options.threads = options_.threads;
+  options.backend = backend_.name();
+  auto colorizer = Colorizer::create(model_, options);
+  if (!colorizer) return colorizer.status();
+  MetricsMean mean;
+  for (const Image* original : data.validation_photos()) {
+    auto colorized = colorizer.value()->colorize(original->view());
+    if (!colorized) return colorized.status();
+    ColorMetrics m;
+    compare_colors(colorized.value(), *original, m);
+    mean.add(m);
+  }
+  row.val_psnr = mean.psnr();
+  row.val_colorfulness = mean.colorfulness_ratio();
+  row.val_auc = mean.auc();
+  return Status::ok();
+}
+
+// End of an epoch: validation, the best and last weights, a checkpoint.
+Status Trainer::finish_epoch(TrainingData& data, const TrainerHooks& hooks) {
+  const int steps = progress_.step_in_epoch;
+  MetricsRow row{progress_.step, progress_.epoch, NAN, NAN, adam_.options.learning_rate, NAN};
+  if (steps > 0) row.train_loss = progress_.epoch_loss_sum / steps;
+  TINT_RETURN_IF_ERROR(validate(data, row));
+  rows_.push_back(row);
+  const bool has_validation = data.validation_batches() > 0;
+  hooks.epoch_done(progress_.epoch, options_.epochs, row, has_validation);
+  const double score = std::isnan(row.val_loss) ? row.train_loss : row.val_loss;
+  const bool best_loss = progress_.best_val_loss < 0 || score < progress_.best_val_loss;
+  const bool best_auc = !std::isnan(row.val_auc) && row.val_auc > progress_.best_val_auc;
+  if (best_loss) progress_.best_val_loss = score;
+  if (best_auc) progress_.best_val_auc = row.val_auc;
+  if ((options_.select == "auc" && !std::isnan(row.val_auc)) ? best_auc : best_loss) {
+    TINT_RETURN_IF_ERROR(hooks.weights("best", with_metadata(row, data.train_count(), data.validation_count())));
+  }
+  ++progress_.epoch;
+  progress_.step_in_epoch = 0;
+  progress_.epoch_loss_sum = 0;
+  TINT_RETURN_IF_ERROR(hooks.weights("last", with_metadata(row, data.train_count(), data.validation_count())));
+  TINT_RETURN_IF_ERROR(write_checkpoint(hooks));
+  return hooks.rows(rows_);
+}
+
+Status Trainer::write_checkpoint(const TrainerHooks& hooks) {
+  progress_.elapsed_seconds = elapsed();
+  TINT_RETURN_IF_ERROR(hooks.checkpoint(save_checkpoint(model_, adam_, progress_), rows_));
+  last_checkpoint_time_ = now_seconds();
+  last_checkpoint_step_ = progress_.step;
+  return Status::ok();
+}
+
+// The weights as of an epoch's end, with that epoch's row in their "training" metadata.
+Model Trainer::with_metadata(const MetricsRow& row, int train_count, int validation_count) const {
+  nlohmann::json training = {{"data", options_.data_folders},
+                             {"cifar10", options_.cifar10_folder},
+                             {"command", options_.command_line},
+                             {"epochs", options_.epochs},
+                             {"steps", progress_.step},
+                             {"batch", options_.batch},
+                             {"crop", options_.crop},
+                             {"loss", progress_.huber_delta > 0 ? "huber" : "mse"},
+                             {"huber_delta", progress_.huber_delta},
+                             {"seed", std::to_string(progress_.seed)},
+                             {"wall_time_seconds", std::round(elapsed())},
+                             {"final_train_loss", row.train_loss},
+                             {"final_val_loss", row.val_loss},
+                             {"final_val_psnr", row.val_psnr},
+                             {"final_val_colorfulness", row.val_colorfulness},
+                             {"final_val_auc", row.val_auc},
+                             {"best_val_loss", progress_.best_val_loss},
+                             {"best_val_auc", progress_.best_val_auc},
+                             {"selected_by", options_.select},
+                             {"train_images", train_count},
+                             {"val_images", validation_count},
+                             {"date", options_.date}};
+  Model copy = model_;
+  copy.metadata["training"] = training.dump();
+  return copy;
+}
+
+}  // namespace tint
