@@ -27,6 +27,19 @@ Status check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
   return Status::ok();
 }
 
+Status check_conv_spec(const ConvSpec& spec) {
+  if (spec.in_channels >= 1 && spec.out_channels >= 1 && (spec.stride == 1 || spec.stride == 2)) return Status::ok();
+  return Status::error("conv3x3: " + std::to_string(spec.in_channels) + " -> " + std::to_string(spec.out_channels) +
+                       " channels at stride " + std::to_string(spec.stride) +
+                       " is not supported (channels >= 1, stride 1 or 2)");
+}
+
+Status check_conv_input(const ConvSpec& spec, const Shape& input) {
+  if (input.c == spec.in_channels) return Status::ok();
+  return Status::error("conv3x3: input has " + std::to_string(input.c) + " channels, expected " +
+                       std::to_string(spec.in_channels));
+}
+
 Status check_same_pixels(const Tensor& a, const Tensor& b, const char* op) {
   if (a.shape.n != b.shape.n || a.shape.h != b.shape.h || a.shape.w != b.shape.w) {
     return Status::error(std::string(op) + ": spatial shapes differ, " + shape_text(a.shape) + " vs " +

@@ -9,6 +9,9 @@
 namespace tint {
 
 Status check_same_shape(const Tensor& a, const Tensor& b, const char* op);
+// A convolution both backends can build (channels >= 1, stride 1 or 2), and an input it can run on.
+Status check_conv_spec(const ConvSpec& spec);
+Status check_conv_input(const ConvSpec& spec, const Shape& input);
 // Same n, h and w (channels may differ), as a concat needs.
 Status check_same_pixels(const Tensor& a, const Tensor& b, const char* op);
 void upsample2x_nearest(const Tensor& input, Tensor& output, int threads);

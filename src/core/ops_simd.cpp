@@ -105,10 +105,7 @@ class SimdConv3x3 final : public Conv3x3 {
 
   Status run(const Tensor& input, Tensor& output) override {
     const Shape s = input.shape;
-    if (s.c != spec_.in_channels) {
-      return Status::error("conv3x3: input has " + std::to_string(s.c) + " channels, expected " +
-                           std::to_string(spec_.in_channels));
-    }
+    TINT_RETURN_IF_ERROR(check_conv_input(spec_, s));
     const int stride = spec_.stride;
     const int out_h = conv_output_size(s.h, stride), out_w = conv_output_size(s.w, stride);
     output.resize({s.n, out_h, out_w, spec_.out_channels});
@@ -207,9 +204,7 @@ class SimdBackend final : public Backend {
 
   Result<std::unique_ptr<Conv3x3>> make_conv3x3(const ConvSpec& spec, const float* weight,
                                                 const float* bias) override {
-    if (spec.in_channels < 1 || spec.out_channels < 1 || (spec.stride != 1 && spec.stride != 2)) {
-      return Status::error("conv3x3: unsupported channels or stride");
-    }
+    TINT_RETURN_IF_ERROR(check_conv_spec(spec));
     return std::unique_ptr<Conv3x3>(new SimdConv3x3(spec, weight, bias, threads_));
   }
   Status upsample2x(const Tensor& input, bool bilinear, Tensor& output) override {

@@ -87,7 +87,7 @@ class XnnConv3x3 final : public Conv3x3 {
 
   Status run(const Tensor& input, Tensor& output) override {
     const Shape s = input.shape;
-    if (s.c != spec_.in_channels) return Status::error("conv3x3: input channel count mismatch");
+    TINT_RETURN_IF_ERROR(check_conv_input(spec_, s));
     output.resize({s.n, conv_output_size(s.h, spec_.stride), conv_output_size(s.w, spec_.stride),
                    spec_.out_channels});
     for (size_t g = 0; g < ops_.size(); ++g) {
@@ -115,6 +115,7 @@ class XnnpackBackend final : public Backend {
 
   Result<std::unique_ptr<Conv3x3>> make_conv3x3(const ConvSpec& spec, const float* weight,
                                                 const float* bias) override {
+    TINT_RETURN_IF_ERROR(check_conv_spec(spec));
     auto conv = std::make_unique<XnnConv3x3>(spec, pool_.get());
     TINT_RETURN_IF_ERROR(conv->create(weight, bias));
     return std::unique_ptr<Conv3x3>(std::move(conv));

@@ -122,9 +122,13 @@ def parse_architecture(architecture):
     Returns (architecture dict, per-layer list of (in_channels, out_channels, depth))."""
     if isinstance(architecture, str):
         architecture = json.loads(architecture)
-    unknown = set(architecture) - {"name", "input_channels", "working_size", "layers"}
+    unknown = set(architecture) - {"name", "inputs", "input_channels", "working_size", "layers"}
     if unknown:
         raise ValueError(f"architecture has unknown keys {sorted(unknown)}")
+    # The network's declared inputs (src/core/model.cpp, network_inputs()): today "lightness"
+    # only, L / 100 in one channel.
+    if architecture.get("inputs", ["lightness"]) != ["lightness"]:
+        raise ValueError(f"inputs {architecture['inputs']} are not supported (expected [\"lightness\"])")
     if architecture.get("input_channels", 1) != 1:
         raise ValueError("input_channels must be 1 (the network sees L only)")
     layers = architecture.get("layers")
