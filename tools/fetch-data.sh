@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Fetches tint's training and evaluation photos from Debian packages into data/ (git-ignored):
-#   data/train/   314 photos, named <package>__<name>.{jpg,png}
+#   data/train/   1163 photos, named <package>__<name>.{jpg,png}
 #   data/eval/    15 photos, never to be trained on
 #   data/SOURCES.tsv   file, package, version, path inside the package, licence
-# The lists are ../shared/data/{train,eval}-sources.txt (or $TINT_SHARED/...). Packages are only
-# downloaded (apt-get download) and unpacked (dpkg-deb -x) under data/.cache/, never installed.
+# The lists are tools/data/{train,eval}-sources.txt (or $TINT_SHARED/{train,eval}-sources.txt,
+# which must produce the same counts). Packages are only downloaded (apt-get download) and
+# unpacked (dpkg-deb -x) under data/.cache/, never installed.
 # Every photo ends up 8-bit sRGB RGB: baseline 8-bit RGB JPEGs are kept byte for byte, anything
 # else (16-bit or RGBA PNG, WebP from GCompris's Qt resource bundles, other JPEGs) becomes PNG
-# through tint-to-srgb8 (alpha flattened onto white). Safe to rerun: finished work is skipped.
+# through tint-to-srgb8 (alpha flattened onto white). A photo listed twice is fetched once; of
+# training photos that are the same picture at another size (perceptual hash, tools/data/
+# near-dups.cpp, compiled with g++ into data/.cache/), the biggest is kept; and no training photo
+# may be a near-duplicate of an evaluation photo. Safe to rerun: finished work is skipped.
 # Usage: tools/fetch-data.sh        (env: TINT_SHARED, TINT_TOOLS_DIR = a build folder that
 #                                    already holds tint-rcc and tint-to-srgb8)
 set -euo pipefail
@@ -21,23 +25,36 @@ die() {
 }
 say() { echo "fetch-data: $*"; }
 
-shared=${TINT_SHARED:-$root/../shared/data}
-train_list=$shared/train-sources.txt
-eval_list=$shared/eval-sources.txt
+lists=${TINT_SHARED:-$root/tools/data}
+train_list=$lists/train-sources.txt
+eval_list=$lists/eval-sources.txt
 for list in "$train_list" "$eval_list"; do
-  [[ -f $list ]] || die "$list is missing (set TINT_SHARED to the folder holding train-sources.txt and eval-sources.txt)"
+  [[ -f $list ]] || die "$list is missing (TINT_SHARED, if set, names the folder holding train-sources.txt and eval-sources.txt)"
 done
-expected_train=314
+# What the lists produce: train-sources.txt matches 1166 different photos (its part 2 repeats
+# part 1's categorization line: 142 photos listed twice), less 3 smaller copies of other photos.
+expected_train=1163
 expected_eval=15
 
 data=$root/data
 cache=$data/.cache
 mkdir -p "$cache/debs" "$cache/root" "$cache/rcc"
 
-# Everything that decides data/'s content: the lists, and the layout of the output (bump it when
-# a change to this script changes which files it writes or what they hold).
-layout_version=1
-fingerprint=$( (cat "$train_list" "$eval_list"; echo "layout $layout_version") | sha256sum | cut -d' ' -f1)
+# Near-duplicates, in differing bits of 256 (see tools/data/near-dups.cpp). A training photo this
+# close to a bigger one is the same picture and is dropped: the three resized copies in the lists
+# measure 4 to 7, the closest different photos (two hand tools on white) 23.
+same_distance=16
+# A training photo this close to an evaluation photo stops the script. Looser, as it drops nothing:
+# it catches copies down to about 64 pixels wide; the closest pair in the lists measures 67.
+eval_distance=32
+near_source=$root/tools/data/near-dups.cpp
+
+# What decides the converted photos: the lists and the layout of the output (bump it when a change
+# to this script changes which files it writes or what they hold). The whole of data/ also
+# depends on the near-duplicate check.
+layout_version=2
+outputs_fingerprint=$( (cat "$train_list" "$eval_list"; echo "layout $layout_version") | sha256sum | cut -d' ' -f1)
+fingerprint=$( (echo "$outputs_fingerprint"; cat "$near_source"; echo "near $same_distance $eval_distance") | sha256sum | cut -d' ' -f1)
 
 count_photos() { find "$1" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' \) 2>/dev/null | wc -l; }
 
@@ -59,6 +76,17 @@ if [[ ! -x $rcc_tool || ! -x $convert_tool ]]; then
   export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/tint-ccache}
   cmake --preset native >/dev/null || die "cmake --preset native failed (run tools/setup.sh first)"
   cmake --build --preset native --target tint-rcc tint-to-srgb8 || die "building tint-rcc and tint-to-srgb8 failed"
+fi
+# near-dups: one source file and stb_image (libstb-dev), rebuilt when the source changes.
+near_tool=$cache/near-dups
+near_built_from=$(sha256sum "$near_source" | cut -d' ' -f1)
+if [[ ! -x $near_tool || ! -f $near_tool.source || $(cat "$near_tool.source") != "$near_built_from" ]]; then
+  [[ -f /usr/include/stb/stb_image.h ]] || die "/usr/include/stb/stb_image.h is missing (apt-get install libstb-dev)"
+  say "compiling tools/data/near-dups.cpp"
+  rm -f "$near_tool.source"
+  g++ -O2 -std=c++17 -o "$near_tool.partial" "$near_source" || die "compiling $near_source failed"
+  mv "$near_tool.partial" "$near_tool"
+  echo "$near_built_from" >"$near_tool.source"
 fi
 
 # ---- the lists -------------------------------------------------------------------------------
@@ -223,8 +251,11 @@ licence_for() {
 }
 
 # ---- collect the photos --------------------------------------------------------------------
-# Per source photo: split, package, version, file on disk, path inside the package.
+# Per source photo: split, package, version, file on disk, path inside the package. A photo that
+# an earlier line already matched (the train list has the categorization line twice) is taken once.
 photo_split=() photo_package=() photo_version=() photo_file=() photo_path=()
+declare -A photo_listed=()  # package/path -> split
+repeated=0
 shopt -s nullglob
 for package in "${packages[@]}"; do
   download "$package"
@@ -233,31 +264,36 @@ for package in "${packages[@]}"; do
   unpack "$package" "$deb"
   package_root=$cache/root/$package
   rm -rf "${cache:?}/rcc/$package"
-  found=0
+  found=0 again=0
   for i in "${!globs[@]}"; do
     [[ ${packages_of_line[$i]} == "$package" ]] || continue
-    glob=${globs[$i]}
-    matches=()
+    glob=${globs[$i]} split=${splits[$i]}
+    matches=() paths=()
     if [[ $glob == *::* ]]; then  # a Qt resource bundle, then a glob inside it
       bundle=${glob%%::*} inner=${glob#*::}
       [[ -f $package_root/$bundle ]] || die "$package: $bundle is not in the package"
       out=$cache/rcc/$package/$(basename "$bundle" .rcc)
       "$rcc_tool" extract "$package_root/$bundle" "$inner" "$out" >/dev/null || die "$package: cannot extract $inner from $bundle"
-      for file in "$out"/$inner; do matches+=("$file"); done
-      for file in "${matches[@]}"; do
-        photo_path+=("$bundle::${file#"$out"/}")
-      done
+      for file in "$out"/$inner; do matches+=("$file") paths+=("$bundle::${file#"$out"/}"); done
     else
-      for file in "$package_root"/$glob; do matches+=("$file"); done
-      for file in "${matches[@]}"; do photo_path+=("${file#"$package_root"/}"); done
+      for file in "$package_root"/$glob; do matches+=("$file") paths+=("${file#"$package_root"/}"); done
     fi
     ((${#matches[@]})) || die "$package: nothing matches $glob"
-    for file in "${matches[@]}"; do
-      photo_split+=("${splits[$i]}") photo_package+=("$package") photo_version+=("$version") photo_file+=("$file")
+    for j in "${!matches[@]}"; do
+      listed=${photo_listed[$package/${paths[$j]}]:-}
+      if [[ -n $listed ]]; then
+        [[ $listed == "$split" ]] || die "$package: ${paths[$j]} is listed for both training and evaluation"
+        again=$((again + 1))
+        continue
+      fi
+      photo_listed[$package/${paths[$j]}]=$split
+      photo_split+=("$split") photo_package+=("$package") photo_version+=("$version")
+      photo_file+=("${matches[$j]}") photo_path+=("${paths[$j]}")
+      found=$((found + 1))
     done
-    found=$((found + ${#matches[@]}))
   done
-  say "$package $version: $found photo$( ((found == 1)) || echo s) ($(du -h "$deb" | cut -f1) .deb)"
+  say "$package $version: $found photo$( ((found == 1)) || echo s) ($(du -h "$deb" | cut -f1) .deb)$( ((again == 0)) || echo ", $again more listed twice, taken once")"
+  repeated=$((repeated + again))
 done
 shopt -u nullglob
 
@@ -265,8 +301,11 @@ shopt -u nullglob
 # data/train/<package>__<stem>, data/eval/<stem>. Where stems collide within a folder (all 8 KDE
 # wallpapers are .../<Name>/contents/images/2560x1600.jpg; GCompris has a horse in two
 # activities), the first folder below the colliding paths' common prefix goes in front
-# ("BytheWater_2560x1600", "erase_horse"), or, if that still collides, the whole path below it.
-# Paths inside a Qt bundle count from the bundle's root.
+# ("BytheWater_2560x1600", "erase_horse"), or, if that still collides, the whole path below it
+# with '/' and '.' as '_' ("a_jpg" and "a_png" for a.jpg and a.png side by side). Paths inside a
+# Qt bundle count from the bundle's root. Should a name still be taken (only contrived paths do
+# that: "a_b/c.jpg" against "a/b_c.jpg"), the later photo in list order gets "_2", "_3", ...
+# Every photo is listed once (see above), so names are unique and depend on the lists alone.
 declare -A group_count=() group_prefix=() short_count=()
 photo_group=() photo_stem=() photo_full=() photo_short=() photo_long=()
 for i in "${!photo_file[@]}"; do
@@ -305,20 +344,24 @@ for i in "${!photo_file[@]}"; do
   stem=${photo_short[$i]}
   ((${short_count["${photo_group[$i]}/$stem"]} == 1)) || stem=${photo_long[$i]}
   if [[ ${photo_split[$i]} == train ]]; then stem="${photo_package[$i]}__$stem"; fi
-  [[ -z ${name_taken[${photo_split[$i]}/$stem]:-} ]] || die "two photos would both be named ${photo_split[$i]}/$stem"
-  name_taken[${photo_split[$i]}/$stem]=1
-  photo_name+=("$stem")
+  name=$stem n=1
+  while [[ -n ${name_taken[${photo_split[$i]}/$name]:-} ]]; do
+    n=$((n + 1))
+    name=${stem}_$n
+  done
+  name_taken[${photo_split[$i]}/$name]=1
+  photo_name+=("$name")
 done
 
 # ---- convert -------------------------------------------------------------------------------
 # data/.cache/outputs-for holds the fingerprint that data/train and data/eval were made for: a
 # changed list or script starts them afresh; an interrupted run resumes where it stopped
 # (tint-to-srgb8 writes atomically, so no half-written photo is ever left behind).
-if [[ ! -f $cache/outputs-for || $(cat "$cache/outputs-for") != "$fingerprint" ]]; then
+if [[ ! -f $cache/outputs-for || $(cat "$cache/outputs-for") != "$outputs_fingerprint" ]]; then
   rm -rf "$data/train" "$data/eval"
 fi
 mkdir -p "$data/train" "$data/eval"
-echo "$fingerprint" >"$cache/outputs-for"
+echo "$outputs_fingerprint" >"$cache/outputs-for"
 find "$data/train" "$data/eval" -maxdepth 1 -name '.*.tmp-*' -delete
 
 declare -A produced=()
@@ -354,6 +397,36 @@ overlap=$(cd "$data" && find train eval -maxdepth 1 -type f -print0 | sort -z | 
          if (!($1 in first)) first[$1] = $2
          else { split(first[$1], there, "/"); if (there[1] != here[1]) print first[$1] " = " $2 } }')
 [[ -z $overlap ]] || die "the same photo is in data/train and data/eval: ${overlap//$'\n'/, }"
+
+# Nor may a near-duplicate of one: the same picture resized or re-encoded. The same check finds
+# training photos that repeat another (byte for byte, or at another size: GCompris's
+# categorization activity has smaller copies of three explore_monuments photos); of those the
+# biggest is kept (the first listed when equal) and the rest are removed, and left out of
+# SOURCES.tsv.
+declare -A photo_index=() dropped=()
+for i in "${!photo_output[@]}"; do photo_index[${photo_output[$i]}]=$i; done
+near_report=$(cd "$data" && for i in "${!photo_output[@]}"; do
+                printf '%s\t%s\n' "${photo_split[$i]}" "${photo_output[$i]}"
+              done | "$near_tool" "$same_distance" "$eval_distance") || die "the near-duplicate check failed"
+matches=()
+while IFS=$'\t' read -r kind first second third rest; do
+  case $kind in
+    same)  # first: the photo to drop, second: the one kept, third: the distance
+      say "dropping $first: the same picture as $second (distance $third), which is bigger or listed first"
+      rm -f "${data:?}/$first"
+      dropped[${photo_index[$first]}]=1 ;;
+    match) matches+=("$first ~ $second (distance $third)") ;;
+    checked)  # first: training photos, second: evaluation photos, third: the closest distance
+      near_summary="checked $first training photos against $second evaluation photos: ${#matches[@]} near-duplicate$( ((${#matches[@]} == 1)) || echo s), closest Hamming distance $third of 256 (${rest//$'\t'/ vs }; $eval_distance or less is a match)" ;;
+    *) die "the near-duplicate check printed \"$kind $first $second $third $rest\"" ;;
+  esac
+done <<<"$near_report"
+[[ -n ${near_summary:-} ]] || die "the near-duplicate check printed no summary"
+say "$near_summary"
+((${#matches[@]} == 0)) ||
+  die "training photos near-duplicate evaluation photos (remove them from the training list): $(printf '%s, ' "${matches[@]}" | sed 's/, $//')"
+say "${#dropped[@]} duplicate training photo$( ((${#dropped[@]} == 1)) || echo s) dropped, $repeated photo$( ((repeated == 1)) || echo s) listed twice taken once"
+
 train_count=$(count_photos "$data/train")
 eval_count=$(count_photos "$data/eval")
 if ((train_count != expected_train || eval_count != expected_eval)); then
@@ -364,6 +437,7 @@ fi
 {
   printf 'file\tpackage\tversion\tpath\tlicence\n'
   for i in "${!photo_file[@]}"; do
+    [[ -z ${dropped[$i]:-} ]] || continue
     licence_for "${photo_package[$i]}" "${photo_path[$i]#*::}"  # inside a bundle: the source path
     printf '%s\t%s\t%s\t%s\t%s\n' "${photo_output[$i]}" "${photo_package[$i]}" "${photo_version[$i]}" \
       "${photo_path[$i]}" "$licence"
