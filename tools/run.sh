@@ -20,7 +20,7 @@ done
 
 tools/setup.sh
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/tint-ccache}
-export NODE_PATH=/usr/share/nodejs  # emcc needs acorn (TOOLCHAIN.md, pitfall 1)
+export NODE_PATH=/usr/share/nodejs  # emcc needs acorn (docs/toolchain.md, pitfall 1)
 jobs=$(nproc)
 if [[ ! -f weights/tint-v1.safetensors ]]; then
   echo "run.sh: weights/tint-v1.safetensors is missing (a clean clone has it; was it deleted?)" >&2

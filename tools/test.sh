@@ -25,7 +25,7 @@ if ((!skip_setup)); then
   tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
-export NODE_PATH=/usr/share/nodejs        # emcc needs acorn (TOOLCHAIN.md, pitfall 1)
+export NODE_PATH=/usr/share/nodejs        # emcc needs acorn (docs/toolchain.md, pitfall 1)
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/tint-ccache}   # outside the clone
 jobs=$(nproc)
 total_passed=0

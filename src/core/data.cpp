@@ -211,7 +211,8 @@ void sample_crop(const Image& rgb8, const CropOptions& options, Random& rng, flo
         b += w[t] * s[2];
       }
       const size_t out = size_t(oy) * size_t(size) + size_t(flip ? size - 1 - ox : ox);
-      // The network's scales (DESIGN.md): input L/100 in [0, 1], target ab/128 in about (-1, 1).
+      // The network's scales (docs/design.md, "The network as data"): input L/100 in [0, 1],
+      // target ab/128 in about (-1, 1).
       lightness[out] = l / 100.0f;
       ab[2 * out] = a / 128.0f;
       ab[2 * out + 1] = b / 128.0f;

@@ -1,4 +1,4 @@
-// Training data on pixel buffers (DESIGN.md, "Data"): the long-side cap, random crops with
+// Training data on pixel buffers (docs/design.md, "Data"): the long-side cap, random crops with
 // scale and flip augmentation, the train/validation split, and the seeding that makes every batch
 // a pure function of (seed, epoch, step). Files, decoding and the prefetch threads live in
 // src/io/dataset; this part has no threads, no files and no exceptions, so the WASM build and a

@@ -1,6 +1,7 @@
-// sRGB <-> CIE Lab (D65), the formula of DESIGN.md: sRGB companding (0.04045 / 12.92 / 2.4),
-// the sRGB->XYZ matrix, white (0.950456, 1, 1.088754), f(t) = t^(1/3) above 0.008856, else
-// 7.787 t + 16/116. Channels are floats in [0, 1]; L in [0, 100], a and b roughly [-128, 127].
+// sRGB <-> CIE Lab (D65), the formula of docs/design.md, "Colour space": sRGB companding
+// (0.04045 / 12.92 / 2.4), the sRGB->XYZ matrix, white (0.950456, 1, 1.088754), f(t) = t^(1/3)
+// above 0.008856, else 7.787 t + 16/116. Channels are floats in [0, 1]; L in [0, 100], a and b
+// roughly [-128, 127].
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Colourisation quality, with the definitions of DESIGN.md ("Metrics"), on 8-bit sRGB RGB images
+// Colourisation quality, with the definitions of docs/design.md, "Metrics", on 8-bit sRGB RGB images
 // of equal size: the colourised output against the original photo.
 #pragma once
 

@@ -45,7 +45,7 @@ class Backend {
   Status tanh(const Tensor& input, Tensor& output);
 
   // Training: the two halves of a 3x3 convolution's backward pass (the ReLU, if any, is already
-  // folded into grad_output by the caller; bias gradients are a plain sum, see layers.cpp).
+  // folded into grad_output by the caller; bias gradients are a plain sum, see kinds/conv.cpp).
   // grad_input = conv_transpose(grad_output, weight), shaped like `input_shape`.
   virtual Status conv3x3_backward_input(const ConvSpec& spec, const float* weight, const Tensor& grad_output,
                                         Shape input_shape, Tensor& grad_input) = 0;

@@ -5,7 +5,7 @@
 // per block of 8 output channels as [block][ky][kx][in][8]. For one kernel row ky, the inputs an
 // output pixel needs - three neighbouring pixels' channels - are one contiguous run of 3*in floats
 // in the padded row, and the matching weights are one contiguous run of 3*in*8 floats, so the
-// reduction is one flat loop with bumped pointers (TOOLCHAIN.md: what made such kernels fast).
+// reduction is one flat loop with bumped pointers (docs/toolchain.md, "SIMD kernels").
 // A tile is 4 output pixels x 8 output channels: 8 accumulators + 2 weight vectors + 1 broadcast
 // = 11 live vectors, under the 15 that V8 on x64 can keep in registers without spilling.
 #include <algorithm>

@@ -163,7 +163,7 @@ class XnnpackBackend final : public Backend {
 
 
   // dX is a transposed convolution of dY with the same weights, channels swapped and no spatial
-  // flip: wd[in][ky][kx][out] = W[out][in][ky][kx] (TOOLCHAIN.md). Padding 1 on every side; a
+  // flip: wd[in][ky][kx][out] = W[out][in][ky][kx] (docs/toolchain.md, "XNNPACK"). Padding 1 on every side; a
   // stride-2 layer whose input side was even lost one row/column, which `adjustment` restores.
   Status conv3x3_backward_input(const ConvSpec& spec, const float* weight, const Tensor& grad_output,
                                 Shape input_shape, Tensor& grad_input) override {
@@ -195,7 +195,7 @@ class XnnpackBackend final : public Backend {
   // dW as GEMMs over chunks of output pixels: XNNPACK's fully-connected operator with the chunk's
   // dY [pixels][out] as its "weights" (XNN_FLAG_TRANSPOSE_WEIGHTS) and the transposed im2col of
   // the input [9*in][pixels] as its batch, giving [9*in][out] per chunk. Packing dY is cheap;
-  // packing the im2col matrix instead cost 5x the multiply (TOOLCHAIN.md). Chunks keep the
+  // packing the im2col matrix instead cost 5x the multiply (docs/toolchain.md, "XNNPACK"). Chunks keep the
   // operands in cache and the f32 sums short.
   Status conv3x3_backward_weight(const ConvSpec& spec, const Tensor& input, const Tensor& grad_output,
                                  float* grad_weight) override {

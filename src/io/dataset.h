@@ -1,4 +1,4 @@
-// Training data from disk for `tint train` (DESIGN.md, "Data"): folders of photos and CIFAR-10
+// Training data from disk for `tint train` (docs/design.md, "Data"): folders of photos and CIFAR-10
 // binary batches, decoded once into memory, split into training and validation by file, and
 // served as batches of random crops by a small pool of threads that runs ahead of the trainer.
 // The crops themselves are src/core/data: every batch is a pure function of (seed, epoch, step),

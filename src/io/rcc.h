@@ -1,5 +1,5 @@
 // Qt resource bundles (.rcc, what `rcc -binary` writes): a listing and a reader for the files
-// inside. GCompris ships its photos this way (DESIGN.md, "Data"); tools/rcc/rcc_extract.cpp is
+// inside. GCompris ships its photos this way (docs/design.md, "Data"); tools/rcc/rcc_extract.cpp is
 // the thin tool over this file. Every offset, count and size read from the bundle is checked
 // against the buffer before use, so a malformed or hostile bundle gives a one-line error that
 // names it, never a crash, an endless walk or a huge allocation.
