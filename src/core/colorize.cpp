@@ -122,22 +122,45 @@ size_t colorized_bytes(const ImageView& input) {
   return size_t(input.width) * size_t(input.height) * (input.has_alpha() ? 4 : 3) * size_t(input.bits / 8);
 }
 
+Status check_hints(const std::vector<ColorHint>& hints, const Architecture& architecture, int width, int height) {
+  if (hints.empty()) return Status::ok();
+  if (!takes_hints(architecture)) {
+    return Status::error("model " + architecture.name + " takes no colour hints (its inputs are " +
+                         std::to_string(architecture.input_channels) + " channel(s) without hint_ab and hint_mask)");
+  }
+  if (hints.size() > kMaxHints) {
+    return Status::error(std::to_string(hints.size()) + " hints, more than the " + std::to_string(kMaxHints) + " allowed");
+  }
+  for (size_t i = 0; i < hints.size(); ++i) {
+    const ColorHint& hint = hints[i];
+    if (hint.x < 0 || hint.y < 0 || hint.x >= width || hint.y >= height) {
+      return Status::error("hint #" + std::to_string(i + 1) + " at " + std::to_string(hint.x) + "," + std::to_string(hint.y) +
+                           " is outside the " + std::to_string(width) + "x" + std::to_string(height) + " image");
+    }
+    if (!std::isfinite(hint.a) || !std::isfinite(hint.b)) return Status::error("hint #" + std::to_string(i + 1) + " has no colour");
+  }
+  return Status::ok();
+}
+
 namespace {
 
 // The network's input at the working size, channel by channel as the architecture declares
-// (model.h, network_inputs()): today the lightness plane, L / 100, edges replicated into the
-// padding.
-Result<Tensor> network_input(const Architecture& architecture, const std::vector<float>& lightness, int work_width,
-                             int work_height, int padded_width, int padded_height) {
-  Tensor input(1, padded_height, padded_width, architecture.input_channels);
-  int channel = 0;
-  for (const std::string& name : architecture.inputs) {
-    if (name != "lightness") return Status::error("the colouriser cannot fill network input \"" + name + "\"");
-    for (int y = 0; y < padded_height; ++y) {
-      const float* row = lightness.data() + size_t(std::min(y, work_height - 1)) * work_width;
-      for (int x = 0; x < padded_width; ++x) input.at(0, y, x, channel) = row[std::min(x, work_width - 1)] / 100.0f;
-    }
-    channel += 1;
+// (model.h, network_inputs()): the lightness plane (L / 100, edges replicated into the padding)
+// and, for models that take them, the hints, each over a kHintPatch square around its pixel.
+Result<Tensor> build_input(const Architecture& architecture, const std::vector<float>& lightness, int width, int height,
+                           int work_width, int work_height, int padded_width, int padded_height,
+                           const std::vector<ColorHint>& hints) {
+  Tensor plane(1, padded_height, padded_width, 1);
+  for (int y = 0; y < padded_height; ++y) {
+    const float* row = lightness.data() + size_t(std::min(y, work_height - 1)) * work_width;
+    for (int x = 0; x < padded_width; ++x) plane.at(0, y, x, 0) = row[std::min(x, work_width - 1)] / 100.0f;
+  }
+  auto input = network_input(architecture, plane);
+  if (!input) return input.status();
+  for (const ColorHint& hint : hints) {
+    const int x = int((hint.x + 0.5) * work_width / width), y = int((hint.y + 0.5) * work_height / height);
+    place_hint(input.value(), architecture, 0, x - kHintPatch / 2, y - kHintPatch / 2, kHintPatch, hint.a / 128.0f,
+               hint.b / 128.0f);
   }
   return input;
 }
@@ -148,6 +171,7 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
   TINT_RETURN_IF_ERROR(check_colorize_input(input, options.max_pixels));
   const int width = input.width, height = input.height;
   const Architecture& architecture = graph.model().architecture;
+  TINT_RETURN_IF_ERROR(check_hints(options.hints, architecture, width, height));
   const int long_side = options.working_size > 0 ? options.working_size : architecture.working_size;
   if (long_side < 8 || long_side > 8192) {
     return Status::error("working size is " + std::to_string(long_side) + ", expected 8 to 8192");
@@ -172,7 +196,8 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
     for (int y = 0; y < work_height; ++y) small[size_t(y) * work_width + x] = column[y];
   }
   narrow = {};
-  auto network_in = network_input(architecture, small, work_width, work_height, padded_width, padded_height);
+  auto network_in = build_input(architecture, small, width, height, work_width, work_height, padded_width, padded_height,
+                                options.hints);
   if (!network_in) return network_in.status();
 
   // 2. The network: ab / 128 at working size.

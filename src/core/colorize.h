@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "graph.h"
+#include "hints.h"
 #include "image.h"
 #include "status.h"
 
@@ -15,11 +16,18 @@ namespace tint {
 struct ColorizeOptions {
   int working_size = 0;  // long side the network sees; 0 = the model's
   uint64_t max_pixels = default_max_pixels;
+  std::vector<ColorHint> hints;  // for models that take hints (hints.h); at most kMaxHints
 };
+
+// A hint's patch in the network input: this many working-size pixels square.
+inline constexpr int kHintPatch = 3;
 
 // What colorize refuses before doing any work: no pixels, more than max_pixels, a buffer whose
 // byte count does not match its size, channels and bit depth. Messages carry the values.
 Status check_colorize_input(const ImageView& input, uint64_t max_pixels);
+// Hints a model can use on an image: the model takes hints, at most kMaxHints, each inside the
+// image; the message names the first bad one.
+Status check_hints(const std::vector<ColorHint>& hints, const Architecture& architecture, int width, int height);
 // Bytes of colorize's output for `input`: RGB (grey and RGB inputs) or RGBA (inputs with alpha),
 // at the input's bit depth.
 size_t colorized_bytes(const ImageView& input);

@@ -25,17 +25,20 @@ Result<std::unique_ptr<Colorizer>> Colorizer::create(Model model, const Colorize
   return colorizer;
 }
 
-Result<Image> Colorizer::colorize(const ImageView& input) {
-  TINT_RETURN_IF_ERROR(check_colorize_input(input, options_.max_pixels));  // before allocating the output
+Result<Image> Colorizer::colorize(const ImageView& input, const std::vector<ColorHint>& hints) {
+  // Refused before allocating the output.
+  TINT_RETURN_IF_ERROR(check_colorize_input(input, options_.max_pixels));
+  TINT_RETURN_IF_ERROR(check_hints(hints, model_.architecture, input.width, input.height));
   Image output(input.width, input.height, input.has_alpha() ? 4 : 3, input.bits);
-  TINT_RETURN_IF_ERROR(colorize_into(input, output.data.data()));
+  TINT_RETURN_IF_ERROR(colorize_into(input, output.data.data(), hints));
   return output;
 }
 
-Status Colorizer::colorize_into(const ImageView& input, uint8_t* output) {
+Status Colorizer::colorize_into(const ImageView& input, uint8_t* output, const std::vector<ColorHint>& hints) {
   ColorizeOptions options;
   options.working_size = options_.working_size;
   options.max_pixels = options_.max_pixels;
+  options.hints = hints;
   return tint::colorize(input, *graph_, options, output);
 }
 

@@ -31,10 +31,12 @@ class Colorizer {
   static Result<std::unique_ptr<Colorizer>> create(Model model, const ColorizerOptions& options = {});
 
   // A new image: RGB for grey/RGB input, RGBA for inputs with alpha, at the input's bit depth.
-  Result<Image> colorize(const ImageView& input);
+  // `hints`: colour hints for models that take them (hints.h), else an error when given.
+  Result<Image> colorize(const ImageView& input, const std::vector<ColorHint>& hints = {});
   // Into a caller's buffer of colorized_bytes(input) bytes; it may be input.data itself when
   // the input has 3 or 4 channels (in place).
-  Status colorize_into(const ImageView& input, uint8_t* output);
+  Status colorize_into(const ImageView& input, uint8_t* output, const std::vector<ColorHint>& hints = {});
+  bool takes_hints() const { return tint::takes_hints(model_.architecture); }
 
   const Model& model() const { return model_; }
   const std::map<std::string, std::string>& metadata() const { return model_.metadata; }

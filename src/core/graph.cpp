@@ -84,8 +84,10 @@ Status Graph::forward(const Tensor& input, Random* rng) {
                      !training, training ? rng : nullptr, node.state, outputs_[i]};
     TINT_RETURN_IF_ERROR(node.kind->forward(call));
     if (!training) {  // release what no later layer reads
-      for (int j : node.inputs)
-        if (j >= 0 && nodes_[size_t(j)].last_reader == int(i)) outputs_[size_t(j)] = Tensor();
+      for (int j : node.inputs) {
+        const bool kept = std::find(kept_.begin(), kept_.end(), j) != kept_.end();
+        if (j >= 0 && nodes_[size_t(j)].last_reader == int(i) && !kept) outputs_[size_t(j)] = Tensor();
+      }
     }
     if (profiling_) {
       layer_milliseconds_[i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -94,13 +96,29 @@ Status Graph::forward(const Tensor& input, Random* rng) {
   return Status::ok();
 }
 
+int Graph::layer_index(const std::string& name) const {
+  const auto& layers = model_.architecture.layers;
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].name == name) return int(i);
+  return -1;
+}
+
 Status Graph::backward(Tensor& grad_output, Tensor* grad_input) {
+  std::vector<Seed> seeds;
+  seeds.emplace_back(nodes_.size() - 1, std::move(grad_output));
+  return backward(std::move(seeds), grad_input);
+}
+
+Status Graph::backward(std::vector<Seed> seeds, Tensor* grad_input) {
   if (mode_ != Mode::training) return Status::error("backward needs a graph created for training");
-  if (!input_ || grad_output.shape != outputs_.back().shape) {
-    return Status::error("backward needs a forward pass and a gradient shaped like its output");
-  }
+  if (!input_) return Status::error("backward needs a forward pass first");
   for (auto& g : output_grads_) g.shape = {};  // shape {} marks "no gradient yet"
-  output_grads_.back() = std::move(grad_output);
+  for (auto& [layer, gradient] : seeds) {
+    if (layer >= nodes_.size() || gradient.shape != outputs_[layer].shape) {
+      return Status::error("backward: a gradient for layer #" + std::to_string(layer) +
+                           " must be shaped like that layer's output");
+    }
+  }
   Tensor input_grad;
   // Adds a gradient for layer j's output (j = -1: the input), summing over its readers.
   auto deliver = [&](int j, Tensor& gradient) {
@@ -111,6 +129,7 @@ Status Graph::backward(Tensor& grad_output, Tensor* grad_input) {
       for (size_t k = 0; k < slot.size(); ++k) slot.data[k] += gradient.data[k];
     }
   };
+  for (auto& seed : seeds) deliver(int(seed.first), seed.second);
   for (int i = int(nodes_.size()) - 1; i >= 0; --i) {
     Node& node = nodes_[size_t(i)];
     Tensor& grad_y = output_grads_[size_t(i)];

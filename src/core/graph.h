@@ -8,6 +8,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "layer_kind.h"
@@ -39,6 +41,14 @@ class Graph {
   // Training: from d loss / d output (consumed) to gradients(); grad_input, when given, gets
   // d loss / d input.
   Status backward(Tensor& grad_output, Tensor* grad_input = nullptr);
+  // The same with d loss / d (each listed layer's output), e.g. a loss on a classification
+  // head beside one on the output; gradients reaching a layer from several places are summed.
+  using Seed = std::pair<size_t, Tensor>;
+  Status backward(std::vector<Seed> seeds, Tensor* grad_input = nullptr);
+  // Inference: keep this layer's output after each forward (activation(layer) reads it).
+  void keep(size_t layer) { kept_.push_back(int(layer)); }
+  // The index of a layer by name, or -1.
+  int layer_index(const std::string& name) const;
   std::vector<std::vector<float>>& gradients() { return gradients_; }
 
   // Per-layer wall time of the last forward, in milliseconds (for `tint bench`).
@@ -69,6 +79,7 @@ class Graph {
   std::vector<std::vector<float>> gradients_;
   bool profiling_ = false;
   std::vector<double> layer_milliseconds_;
+  std::vector<int> kept_;
 };
 
 }  // namespace tint

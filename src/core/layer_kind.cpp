@@ -16,7 +16,7 @@ Registry& registry() {
   static Registry* table = [] {
     auto* made = new Registry;
     for (auto* make : {make_conv_kind, make_upsample_kind, make_concat_kind, make_add_kind, make_dropout_kind,
-                       make_tanh_kind}) {
+                       make_tanh_kind, make_softmax_kind, make_annealed_mean_kind}) {
       made->kinds.push_back(make());
     }
     return made;

@@ -119,5 +119,7 @@ std::unique_ptr<LayerKind> make_concat_kind();
 std::unique_ptr<LayerKind> make_add_kind();
 std::unique_ptr<LayerKind> make_dropout_kind();
 std::unique_ptr<LayerKind> make_tanh_kind();
+std::unique_ptr<LayerKind> make_softmax_kind();
+std::unique_ptr<LayerKind> make_annealed_mean_kind();
 
 }  // namespace tint

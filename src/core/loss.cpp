@@ -1,6 +1,9 @@
 #include "loss.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "ab_bins.h"
 
 namespace tint {
 
@@ -38,6 +41,55 @@ double huber_loss(const Tensor& prediction, const Tensor& target, float delta, T
 
 double training_loss(const Tensor& prediction, const Tensor& target, float huber_delta, Tensor* grad) {
   return huber_delta > 0 ? huber_loss(prediction, target, huber_delta, grad) : mse_loss(prediction, target, grad);
+}
+
+}  // namespace tint
+
+namespace tint {
+
+double ab_cross_entropy(const Tensor& logits, const Tensor& ab, const AbBins& bins,
+                        const std::vector<float>& class_weights, float sigma, Tensor* grad) {
+  const int q = logits.shape.c;
+  const size_t pixels = logits.size() / size_t(q);
+  if (grad) grad->resize(logits.shape);
+  std::vector<double> p(static_cast<size_t>(q));
+  double total = 0;
+  for (size_t i = 0; i < pixels; ++i) {
+    const float* z = logits.ptr() + i * q;
+    const float top = *std::max_element(z, z + q);
+    double sum = 0;
+    for (int k = 0; k < q; ++k) sum += (p[size_t(k)] = std::exp(double(z[k] - top)));
+    const double log_sum = std::log(sum);
+    int nearest[5];
+    float target[5];
+    const int n = bins.soft_encode(128.0f * ab.ptr()[2 * i], 128.0f * ab.ptr()[2 * i + 1], sigma, nearest, target);
+    const double w = class_weights.empty() ? 1.0 : class_weights[size_t(nearest[0])];
+    double loss = 0;
+    for (int m = 0; m < n; ++m) loss -= target[m] * (double(z[nearest[m]] - top) - log_sum);
+    total += w * loss;
+    if (grad) {
+      float* g = grad->ptr() + i * q;
+      for (int k = 0; k < q; ++k) g[k] = float(w * p[size_t(k)] / sum / double(pixels));
+      for (int m = 0; m < n; ++m) g[nearest[m]] -= float(w * target[m] / double(pixels));
+    }
+  }
+  return total / double(pixels);
+}
+
+Tensor downsample_average(const Tensor& x, int factor) {
+  const Shape s = x.shape;
+  Tensor y(s.n, s.h / factor, s.w / factor, s.c);
+  const float scale = 1.0f / float(factor * factor);
+  for (int n = 0; n < s.n; ++n)
+    for (int yy = 0; yy < y.shape.h; ++yy)
+      for (int xx = 0; xx < y.shape.w; ++xx)
+        for (int c = 0; c < s.c; ++c) {
+          float sum = 0;
+          for (int dy = 0; dy < factor; ++dy)
+            for (int dx = 0; dx < factor; ++dx) sum += x.at(n, yy * factor + dy, xx * factor + dx, c);
+          y.at(n, yy, xx, c) = sum * scale;
+        }
+  return y;
 }
 
 }  // namespace tint

@@ -2,6 +2,8 @@
 // (reduction="mean"), and the Huber loss, as torch.nn.functional.huber_loss(reduction="mean").
 #pragma once
 
+#include <vector>
+
 #include "tensor.h"
 
 namespace tint {
@@ -17,5 +19,22 @@ double huber_loss(const Tensor& prediction, const Tensor& target, float delta, T
 
 // The training loss: Huber with delta > 0, else MSE.
 double training_loss(const Tensor& prediction, const Tensor& target, float huber_delta, Tensor* grad = nullptr);
+
+}  // namespace tint
+
+namespace tint {
+
+class AbBins;
+
+// Cross-entropy of a classification head's logits [n,h,w,Q] (Q = bins.count()) against ab
+// targets [n,h,w,2] (ab / 128), each soft-encoded over its 5 nearest bins (sigma in ab units) and
+// each pixel weighted by the class-rebalancing weight of its nearest bin (empty: 1); the mean over
+// pixels of -w sum_k t_k log softmax(z)_k. grad: d loss / d logits = w (softmax(z) - t) / pixels.
+double ab_cross_entropy(const Tensor& logits, const Tensor& ab, const AbBins& bins,
+                        const std::vector<float>& class_weights, float sigma, Tensor* grad = nullptr);
+
+// Each factor x factor block averaged into one value: the targets of a layer at 1/factor of the
+// input's resolution (sides must divide).
+Tensor downsample_average(const Tensor& x, int factor);
 
 }  // namespace tint

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "ab_bins.h"
 #include "json_strict.h"
 #include "random.h"
 
@@ -132,6 +133,32 @@ const InputSpec* find_input(const std::string& name) {
   return nullptr;
 }
 
+Status parse_losses(const json& value, const std::string& source, std::vector<LossSpec>* losses) {
+  if (!value.is_array()) return Status::error(source + ": \"losses\" must be a list");
+  for (size_t i = 0; i < value.size(); ++i) {
+    const json& item = value[i];
+    const std::string where = source + ": loss #" + std::to_string(i);
+    if (!item.is_object()) return Status::error(where + " is not a JSON object");
+    LossSpec loss;
+    for (const auto& field : item.items()) {
+      const std::string& key = field.key();
+      if (key == "layer" || key == "type") {
+        if (!field.value().is_string()) return Status::error(where + ": \"" + key + "\" must be a string");
+        (key == "layer" ? loss.layer : loss.type) = field.value().get<std::string>();
+      } else if (key == "weight" || key == "delta" || key == "rebalance" || key == "sigma") {
+        if (!field.value().is_number()) return Status::error(where + ": \"" + key + "\" must be a number");
+        const double number = field.value().get<double>();
+        (key == "weight" ? loss.weight : key == "delta" ? loss.delta : key == "rebalance" ? loss.rebalance : loss.sigma) = number;
+      } else {
+        return Status::error(where + ": unknown key \"" + key + "\"");
+      }
+    }
+    if (loss.layer.empty() || loss.type.empty()) return Status::error(where + ": needs \"layer\" and \"type\"");
+    losses->push_back(loss);
+  }
+  return Status::ok();
+}
+
 Status parse_inputs(const json& value, const std::string& source, std::vector<std::string>* inputs) {
   if (!value.is_array() || value.empty()) return Status::error(source + ": \"inputs\" must be a non-empty list of names");
   inputs->clear();
@@ -160,6 +187,8 @@ const std::string& Layer::text(const std::string& key) const {
 const std::vector<InputSpec>& network_inputs() {
   static const std::vector<InputSpec> inputs = {
       {"lightness", 1, "L / 100 of the photo at the working size, in [0, 1]"},
+      {"hint_ab", 2, "a / 128 and b / 128 of the user's colour hints over their patches, 0 elsewhere (hints.h)"},
+      {"hint_mask", 1, "1 on the pixels of a hint's patch, 0 elsewhere"},
   };
   return inputs;
 }
@@ -174,7 +203,7 @@ Result<Architecture> parse_architecture(const std::string& text, const std::stri
   if (!root.is_object()) return Status::error(source + ": architecture is not a JSON object");
   for (const auto& item : root.items()) {
     if (item.key() != "name" && item.key() != "inputs" && item.key() != "input_channels" &&
-        item.key() != "working_size" && item.key() != "layers") {
+        item.key() != "working_size" && item.key() != "layers" && item.key() != "losses") {
       return Status::error(source + ": architecture has unknown key \"" + item.key() + "\"");
     }
   }
@@ -207,6 +236,8 @@ Result<Architecture> parse_architecture(const std::string& text, const std::stri
     TINT_RETURN_IF_ERROR(parse_layer((*layers)[i], i, source, &layer));
     architecture.layers.push_back(std::move(layer));
   }
+  const auto losses = root.find("losses");
+  if (losses != root.end()) TINT_RETURN_IF_ERROR(parse_losses(*losses, source, &architecture.losses));
   TINT_RETURN_IF_ERROR(validate_architecture(architecture, source));
   return architecture;
 }
@@ -235,6 +266,12 @@ std::string architecture_to_json(const Architecture& architecture) {
       }
     }
     root["layers"].push_back(std::move(object));
+  }
+  for (const LossSpec& loss : architecture.losses) {
+    nlohmann::ordered_json object = {{"layer", loss.layer}, {"type", loss.type}, {"weight", loss.weight}};
+    if (loss.type == "huber") object["delta"] = loss.delta;
+    if (loss.type == "cross_entropy") object["rebalance"] = loss.rebalance, object["sigma"] = loss.sigma;
+    root["losses"].push_back(std::move(object));
   }
   // replace: a name with invalid UTF-8 must not reach nlohmann's throwing default (abort here).
   return root.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -274,6 +311,30 @@ Status check_attributes(const Layer& layer, const LayerKind& kind, const std::st
     const std::string& key = attribute.first;
     if (std::none_of(specs.begin(), specs.end(), [&](const AttributeSpec& s) { return s.key == key; })) {
       return Status::error(where + ": unknown key \"" + key + "\" for op " + layer.op);
+    }
+  }
+  return Status::ok();
+}
+
+// Each loss names a layer with the channels its type needs and sensible numbers.
+Status validate_losses(const Architecture& architecture, const std::vector<LayerShape>& shapes,
+                       const std::map<std::string, size_t>& index_of, const std::string& at) {
+  for (size_t i = 0; i < architecture.losses.size(); ++i) {
+    const LossSpec& loss = architecture.losses[i];
+    const std::string where = at + "loss #" + std::to_string(i) + " (" + loss.type + " on " + loss.layer + ")";
+    const auto layer = index_of.find(loss.layer);
+    if (layer == index_of.end()) return Status::error(where + ": no layer is named " + loss.layer);
+    const int channels = shapes[layer->second].out_channels;
+    const int expected = loss.type == "cross_entropy" ? AbBins::gamut().count() : 2;
+    if (loss.type != "mse" && loss.type != "huber" && loss.type != "cross_entropy") {
+      return Status::error(where + ": unknown type (expected mse, huber or cross_entropy)");
+    }
+    if (channels != expected) {
+      return Status::error(where + ": the layer has " + std::to_string(channels) + " channels, expected " +
+                           std::to_string(expected));
+    }
+    if (!(loss.weight > 0) || !(loss.delta > 0) || !(loss.sigma > 0) || !(loss.rebalance >= 0 && loss.rebalance <= 1)) {
+      return Status::error(where + ": needs weight > 0, delta > 0, sigma > 0 and rebalance in [0, 1]");
     }
   }
   return Status::ok();
@@ -331,6 +392,7 @@ Status validate_architecture(const Architecture& architecture, const std::string
     return Status::error(at + "final output is at depth " + std::to_string(last.depth) + " (1/" +
                          std::to_string(1 << last.depth) + " resolution), expected the input resolution");
   }
+  TINT_RETURN_IF_ERROR(validate_losses(architecture, inferred, index_of, at));
   if (shapes) *shapes = std::move(inferred);
   return Status::ok();
 }

@@ -42,12 +42,28 @@ struct InputSpec {
 // Every input a network may declare; a colouriser fills each from the photo (colorize.cpp).
 const std::vector<InputSpec>& network_inputs();
 
+// A training loss on one layer's output (docs/design.md, "Training"): "mse", "huber" (with
+// delta) or "cross_entropy" (a classification head's logits over the ab bins, ab_bins.h:
+// targets soft-encoded with sigma, pixels weighted by class rebalancing with lambda =
+// `rebalance`; 1 = no rebalancing), scaled by weight. Each loss's target is the ab map averaged
+// down to its layer's resolution. An architecture without losses trains MSE on its output.
+struct LossSpec {
+  std::string layer;
+  std::string type;
+  double weight = 1.0;
+  double delta = 0.1;
+  double rebalance = 0.5;
+  double sigma = 5.0;
+  bool operator==(const LossSpec&) const = default;
+};
+
 struct Architecture {
   std::string name;
   std::vector<std::string> inputs = {"lightness"};  // names from network_inputs()
   int input_channels = 1;   // their channels together
   int working_size = 256;   // long side of the image the network sees
   std::vector<Layer> layers;
+  std::vector<LossSpec> losses;  // training only; empty: MSE (or --huber) on the output
 
   bool operator==(const Architecture&) const = default;
 };
@@ -61,6 +77,8 @@ struct Architecture {
 //     {"name": "cat1", "op": "concat", "with": "enc2"},       // channels: previous, then `with`
 //     {"name": "add1", "op": "add", "with": "enc2"},
 //     {"name": "out", "op": "tanh"}]}
+// Optional "losses": [{"layer": "logits", "type": "cross_entropy", "weight": 1, "rebalance": 0.5,
+// "sigma": 5}, {"layer": "ab", "type": "mse", "weight": 1}] (LossSpec).
 // Each op's keys and defaults are its kind's attributes (layer_kind.h). Defaults: inputs
 // ["lightness"], input_channels = their channels, working_size 256. Unknown or duplicate keys,
 // wrong types and missing fields are errors naming the layer. `source` names the file in error

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "ab_bins.h"
+#include "hints.h"
 #include "loss.h"
 #include "random.h"
 #include "weights.h"
@@ -11,20 +13,92 @@ namespace tint {
 
 using json = nlohmann::json;
 
-Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& lightness, const Tensor& ab,
-                          uint64_t seed, int64_t step, float huber_delta) {
+bool TrainingObjective::needs_prior(const Architecture& architecture) {
+  for (const LossSpec& loss : architecture.losses)
+    if (loss.type == "cross_entropy") return true;
+  return false;
+}
+
+Result<TrainingObjective> TrainingObjective::create(const Model& model, float huber_delta, const std::vector<double>& prior) {
+  TrainingObjective objective;
+  const Architecture& architecture = model.architecture;
+  if (architecture.losses.empty()) {
+    LossSpec spec;
+    spec.layer = architecture.layers.back().name;
+    spec.type = huber_delta > 0 ? "huber" : "mse";
+    spec.delta = huber_delta;
+    objective.terms_.push_back({architecture.layers.size() - 1, spec, 1, {}});
+    return objective;
+  }
+  const AbBins& bins = AbBins::gamut();
+  for (const LossSpec& spec : architecture.losses) {
+    Term term{0, spec, 1, {}};
+    for (size_t i = 0; i < architecture.layers.size(); ++i)
+      if (architecture.layers[i].name == spec.layer) term.layer = i, term.factor = 1 << model.shapes[i].depth;
+    if (spec.type == "cross_entropy") {
+      if (prior.size() != size_t(bins.count())) return Status::error("cross_entropy needs the training set's ab prior");
+      term.weights = rebalancing_weights(prior, bins, float(spec.rebalance));
+    }
+    objective.terms_.push_back(std::move(term));
+  }
+  return objective;
+}
+
+double TrainingObjective::evaluate(const Graph& graph, const Tensor& ab, std::vector<Graph::Seed>* seeds) const {
+  double total = 0;
+  for (const Term& term : terms_) {
+    const Tensor& output = graph.activation(term.layer);
+    const Tensor target = term.factor == 1 ? Tensor() : downsample_average(ab, term.factor);
+    const Tensor& truth = term.factor == 1 ? ab : target;
+    Tensor grad;
+    Tensor* g = seeds ? &grad : nullptr;
+    double loss = 0;
+    if (term.spec.type == "cross_entropy") {
+      loss = ab_cross_entropy(output, truth, AbBins::gamut(), term.weights, float(term.spec.sigma), g);
+    } else {
+      loss = training_loss(output, truth, term.spec.type == "huber" ? float(term.spec.delta) : 0.0f, g);
+    }
+    total += term.spec.weight * loss;
+    if (seeds) {
+      if (term.spec.weight != 1.0)
+        for (float& v : grad.data) v *= float(term.spec.weight);
+      seeds->emplace_back(term.layer, std::move(grad));
+    }
+  }
+  return total;
+}
+
+Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& input, const Tensor& ab,
+                          const TrainingObjective& objective, uint64_t seed, int64_t step) {
   Random dropout_rng(seed, 0x64726f70ull + uint64_t(step) * 2);  // "drop", one stream per step
-  TINT_RETURN_IF_ERROR(graph.forward(lightness, &dropout_rng));
-  Tensor grad;
-  const double loss = training_loss(graph.output(), ab, huber_delta, &grad);
-  TINT_RETURN_IF_ERROR(graph.backward(grad));
+  TINT_RETURN_IF_ERROR(graph.forward(input, &dropout_rng));
+  std::vector<Graph::Seed> seeds;
+  const double loss = objective.evaluate(graph, ab, &seeds);
+  TINT_RETURN_IF_ERROR(graph.backward(std::move(seeds)));
   adam.step(model.parameters, graph.gradients());
   return loss;
 }
 
+Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& lightness, const Tensor& ab,
+                          uint64_t seed, int64_t step, float huber_delta) {
+  auto objective = TrainingObjective::create(model, huber_delta);
+  if (!objective) return objective.status();
+  auto input = network_input(model.architecture, lightness);
+  if (!input) return input.status();
+  return train_step(graph, model, adam, input.value(), ab, objective.value(), seed, step);
+}
+
+Result<double> evaluation_loss(Graph& graph, const Tensor& input, const Tensor& ab, const TrainingObjective& objective) {
+  TINT_RETURN_IF_ERROR(graph.forward(input));
+  return objective.evaluate(graph, ab);
+}
+
 Result<double> evaluation_loss(Graph& graph, const Tensor& lightness, const Tensor& ab, float huber_delta) {
-  TINT_RETURN_IF_ERROR(graph.forward(lightness));
-  return training_loss(graph.output(), ab, huber_delta);
+  auto objective = TrainingObjective::create(graph.model(), huber_delta);
+  if (!objective) return objective.status();
+  auto input = network_input(graph.model().architecture, lightness);
+  if (!input) return input.status();
+  return evaluation_loss(graph, input.value(), ab, objective.value());
 }
 
 std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const TrainingProgress& progress) {

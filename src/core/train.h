@@ -30,11 +30,41 @@ struct TrainingProgress {
   double elapsed_seconds = 0;
 };
 
+// What a training step minimises: the architecture's losses (model.h, LossSpec), each on its
+// layer against the ab map averaged down to that layer's resolution, or, when it names none, MSE
+// (Huber with huber_delta > 0) on the output.
+class TrainingObjective {
+ public:
+  // prior: the training set's frequency of each ab bin (ab_prior), needed by cross_entropy terms
+  // for their class rebalancing; may be empty otherwise.
+  static Result<TrainingObjective> create(const Model& model, float huber_delta, const std::vector<double>& prior = {});
+  static bool needs_prior(const Architecture& architecture);
+  // The loss of the graph's last forward against ab [n,h,w,2] (ab / 128) at input resolution;
+  // with `seeds`, also the gradient seeds for Graph::backward.
+  double evaluate(const Graph& graph, const Tensor& ab, std::vector<Graph::Seed>* seeds = nullptr) const;
+
+ private:
+  struct Term {
+    size_t layer;
+    LossSpec spec;
+    int factor;                  // the layer's resolution is the input's / factor
+    std::vector<float> weights;  // cross_entropy: per-bin rebalancing weights
+  };
+  std::vector<Term> terms_;
+};
+
+// One optimiser step on a batch whose network input is assembled (hints.h): forward (dropout on,
+// its mask drawn from a stream fixed by seed and step), the objective, backward, Adam. Returns the
+// batch's loss (before the update).
+Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& input, const Tensor& ab,
+                          const TrainingObjective& objective, uint64_t seed, int64_t step);
 // One optimiser step on a batch: forward (dropout on, its mask drawn from a stream fixed by
 // seed and step), the loss (MSE, or Huber with huber_delta > 0), backward, Adam. Returns the
 // batch's loss (before the update).
 Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& lightness,
                           const Tensor& ab, uint64_t seed, int64_t step, float huber_delta = 0);
+// The objective over a batch without dropout or updates.
+Result<double> evaluation_loss(Graph& graph, const Tensor& input, const Tensor& ab, const TrainingObjective& objective);
 // The same loss over a batch without dropout or updates.
 Result<double> evaluation_loss(Graph& graph, const Tensor& lightness, const Tensor& ab,
                                float huber_delta = 0);

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ab_bins.h"
 #include "colorizer.h"
+#include "hints.h"
 #include "metrics.h"
 
 namespace tint {
@@ -46,6 +48,11 @@ Status Trainer::run(TrainingData& data, const TrainerHooks& hooks, bool* stopped
     return Status::error("batch " + std::to_string(options_.batch) + " is larger than the " +
                          std::to_string(data.train_count()) + " training images");
   }
+  std::vector<double> prior;
+  if (TrainingObjective::needs_prior(model_.architecture)) prior = ab_prior(data.train_photos(), AbBins::gamut());
+  auto objective = TrainingObjective::create(model_, float(progress_.huber_delta), prior);
+  if (!objective) return objective.status();
+  objective_ = std::move(objective.value());
   elapsed_before_ = progress_.elapsed_seconds;
   run_start_ = last_checkpoint_time_ = now_seconds();
   last_checkpoint_step_ = first_step_ = progress_.step;
@@ -70,8 +77,9 @@ Status Trainer::run_steps(TrainingData& data, const TrainerHooks& hooks, bool* s
   while (progress_.step_in_epoch < steps_per_epoch) {
     auto batch = data.next();
     if (!batch) return batch.status();
-    auto loss = train_step(*graph_, model_, adam_, batch->lightness, batch->ab, progress_.seed, progress_.step,
-                           float(progress_.huber_delta));
+    auto input = batch_input(batch.value(), 0x68696e7400000000ull + uint64_t(progress_.step));  // "hint" + step
+    if (!input) return input.status();
+    auto loss = train_step(*graph_, model_, adam_, input.value(), batch->ab, objective_, progress_.seed, progress_.step);
     if (!loss) return loss.status();
     if (!std::isfinite(loss.value())) {
       return Status::error("training diverged at step " + std::to_string(progress_.step) +
@@ -115,7 +123,9 @@ Status Trainer::validate(TrainingData& data, MetricsRow& row) {
   for (int b = 0; b < val_batches; ++b) {
     auto batch = data.validation_batch(b);
     if (!batch) return batch.status();
-    auto loss = evaluation_loss(*graph_, batch->lightness, batch->ab, float(progress_.huber_delta));
+    auto input = batch_input(batch.value(), 0x76616c6800000000ull + uint64_t(b));  // "valh" + batch: fixed hints
+    if (!input) return input.status();
+    auto loss = evaluation_loss(*graph_, input.value(), batch->ab, objective_);
     if (!loss) return loss.status();
     val_sum += loss.value() * batch->lightness.shape.n;
   }
@@ -163,6 +173,14 @@ Status Trainer::finish_epoch(TrainingData& data, const TrainerHooks& hooks) {
   TINT_RETURN_IF_ERROR(hooks.weights("last", with_metadata(row, data.train_count(), data.validation_count())));
   TINT_RETURN_IF_ERROR(write_checkpoint(hooks));
   return hooks.rows(rows_);
+}
+
+Result<Tensor> Trainer::batch_input(const Batch& batch, uint64_t stream) const {
+  auto input = network_input(model_.architecture, batch.lightness);
+  if (!input) return input.status();
+  Random rng(progress_.seed, stream);
+  simulate_hints(input.value(), model_.architecture, batch.ab, rng);
+  return input;
 }
 
 Status Trainer::write_checkpoint(const TrainerHooks& hooks) {

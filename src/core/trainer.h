@@ -46,6 +46,9 @@ class TrainingData {
   virtual int validation_count() const = 0;
   // The validation photos, whole (8-bit RGB), for the eval metrics.
   virtual std::vector<const Image*> validation_photos() const = 0;
+  // The training photos (8-bit RGB, as held in memory), for the colour prior of a classification
+  // head's rebalancing.
+  virtual std::vector<const Image*> train_photos() const = 0;
 };
 
 struct TrainerOptions {
@@ -103,6 +106,9 @@ class Trainer {
   Status finish_epoch(TrainingData& data, const TrainerHooks& hooks);
   Status validate(TrainingData& data, MetricsRow& row);
   Status write_checkpoint(const TrainerHooks& hooks);
+  // The batch's network input: lightness, and hints simulated from its ab for hint models
+  // (from a stream fixed by `stream`, so resumed and repeated runs see the same hints).
+  Result<Tensor> batch_input(const Batch& batch, uint64_t stream) const;
   Model with_metadata(const MetricsRow& row, int train_count, int validation_count) const;
   double elapsed() const;
 
@@ -113,6 +119,7 @@ class Trainer {
   TrainingProgress progress_;
   std::vector<MetricsRow> rows_;
   std::unique_ptr<Graph> graph_;
+  TrainingObjective objective_;
   double elapsed_before_ = 0;
   double run_start_ = 0, last_checkpoint_time_ = 0;
   int64_t last_checkpoint_step_ = 0, first_step_ = 0;

@@ -167,6 +167,11 @@ class LoadedData : public TrainingData {
     for (const int index : dataset_.validation()) photos.push_back(&dataset_.images()[size_t(index)]);
     return photos;
   }
+  std::vector<const Image*> train_photos() const override {
+    std::vector<const Image*> photos;
+    for (const int index : dataset_.train()) photos.push_back(&dataset_.images()[size_t(index)]);
+    return photos;
+  }
 
  private:
   const Dataset& dataset_;

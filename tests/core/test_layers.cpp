@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ab_bins.h"
 #include "loss.h"
 #include "model.h"
 #include "reference_ops.h"
@@ -46,6 +47,12 @@ const GradientCase cases[] = {
                     {"name": "drop", "op": "dropout", "rate": 0.5},
                     {"name": "c2", "op": "conv", "out": 2}])", {1, 6, 6, 1}},
     {"tanh", R"([{"name": "c1", "op": "conv", "out": 2}, {"name": "out", "op": "tanh"}])", {2, 3, 5, 1}},
+    {"softmax + annealed mean", R"([{"name": "c1", "op": "conv", "out": BINS},
+                                    {"name": "p", "op": "softmax"},
+                                    {"name": "ab", "op": "annealed_mean", "temperature": 0.38}])", {1, 3, 4, 1}},
+    {"annealed mean at T = 1", R"([{"name": "c1", "op": "conv", "out": BINS},
+                                   {"name": "p", "op": "softmax"},
+                                   {"name": "ab", "op": "annealed_mean", "temperature": 1}])", {1, 2, 3, 1}},
 };
 
 struct Probe {
@@ -94,7 +101,9 @@ void check_entries(Probe& probe, std::vector<float>& values, const std::vector<f
 // Builds the probe model around `layers` (a JSON list) and checks every parameter's and the
 // input's gradient against finite differences.
 void check_gradients(const char* layers, Shape input_shape, const std::string& backend_name) {
-  const std::string json = std::string(R"({"name": "probe", "working_size": 16, "layers": )") + layers + "}";
+  std::string json = std::string(R"({"name": "probe", "working_size": 16, "layers": )") + layers + "}";
+  const size_t bins = json.find("BINS");  // the classification head's width: one channel per ab bin
+  if (bins != std::string::npos) json.replace(bins, 4, std::to_string(AbBins::gamut().count()));
   auto architecture = parse_architecture(json, "probe.json");
   REQUIRE(architecture.is_ok());
   Probe probe;
@@ -227,6 +236,41 @@ TEST_CASE("Huber loss: worked values, finite-difference gradient, MSE when delta
   Tensor mse_grad;
   CHECK(training_loss(prediction, target, 0.0f, &grad) == mse_loss(prediction, target, &mse_grad));
   CHECK(grad.data == mse_grad.data);
+}
+
+TEST_CASE("ab cross-entropy: soft targets, rebalancing weights, finite-difference gradient") {
+  const AbBins& bins = AbBins::gamut();
+  const int q = bins.count();
+  INFO(q << " gamut bins");
+  CHECK(q > 200);
+  CHECK(q < 330);
+  int nearest[5];
+  float weights[5];
+  REQUIRE(bins.soft_encode(bins.a(7), bins.b(7), 5.0f, nearest, weights) == 5);
+  CHECK(nearest[0] == 7);  // a bin centre is its own nearest bin, with the largest weight
+  CHECK(weights[0] > weights[1]);
+  CHECK(weights[0] + weights[1] + weights[2] + weights[3] + weights[4] == Approx(1.0f));
+  // Rebalancing: a rare bin weighs more than a common one, and the prior's mean weight is 1.
+  std::vector<double> prior(size_t(q), 0.1 / (q - 1));
+  prior[0] = 0.9;
+  const auto class_weights = rebalancing_weights(prior, bins, 0.5f);
+  CHECK(class_weights[0] < class_weights[size_t(q) - 1]);
+  double mean = 0;
+  for (int k = 0; k < q; ++k) mean += prior[size_t(k)] * class_weights[size_t(k)];
+  CHECK(mean == Approx(1.0));
+
+  Tensor logits(1, 2, 3, q), ab(1, 2, 3, 2), grad;
+  reference::fill_pattern(logits.data, 5);
+  reference::fill_pattern(ab.data, 6);
+  for (float& v : ab.data) v *= 0.5f;
+  ab_cross_entropy(logits, ab, bins, class_weights, 5.0f, &grad);
+  for (size_t i : {size_t(0), size_t(17), size_t(q + 3), logits.size() - 1}) {
+    Tensor plus = logits, minus = logits;
+    plus.data[i] += 1e-2f, minus.data[i] -= 1e-2f;
+    const double slope = (ab_cross_entropy(plus, ab, bins, class_weights, 5.0f) -
+                          ab_cross_entropy(minus, ab, bins, class_weights, 5.0f)) / 2e-2;
+    CHECK(grad.data[i] == Approx(slope).margin(1e-5));
+  }
 }
 
 TEST_CASE("dropout is off at inference and scales kept values by 1/(1-rate) in training") {

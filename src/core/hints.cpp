@@ -1,0 +1,97 @@
+#include "hints.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "lab.h"
+
+namespace tint {
+
+int input_channel(const Architecture& architecture, const std::string& name) {
+  int channel = 0;
+  for (const std::string& input : architecture.inputs) {
+    if (input == name) return channel;
+    for (const InputSpec& spec : network_inputs())
+      if (spec.name == input) channel += spec.channels;
+  }
+  return -1;
+}
+
+bool takes_hints(const Architecture& architecture) {
+  return input_channel(architecture, "hint_ab") >= 0 && input_channel(architecture, "hint_mask") >= 0;
+}
+
+Result<Tensor> network_input(const Architecture& architecture, const Tensor& lightness) {
+  const int l = input_channel(architecture, "lightness");
+  if (l < 0) return Status::error("architecture " + architecture.name + " does not read \"lightness\"");
+  const Shape s = lightness.shape;
+  if (architecture.input_channels == 1) return lightness;
+  Tensor input(s.n, s.h, s.w, architecture.input_channels);
+  const size_t pixels = size_t(s.n) * s.h * s.w;
+  for (size_t p = 0; p < pixels; ++p) input.data[p * size_t(architecture.input_channels) + size_t(l)] = lightness.data[p];
+  return input;
+}
+
+void place_hint(Tensor& input, const Architecture& architecture, int n, int x0, int y0, int size, float a128, float b128) {
+  const int ab = input_channel(architecture, "hint_ab"), mask = input_channel(architecture, "hint_mask");
+  if (ab < 0 || mask < 0) return;
+  for (int y = std::max(y0, 0); y < std::min(y0 + size, input.shape.h); ++y) {
+    for (int x = std::max(x0, 0); x < std::min(x0 + size, input.shape.w); ++x) {
+      input.at(n, y, x, ab) = a128;
+      input.at(n, y, x, ab + 1) = b128;
+      input.at(n, y, x, mask) = 1.0f;
+    }
+  }
+}
+
+void simulate_hints(Tensor& input, const Architecture& architecture, const Tensor& ab, Random& rng,
+                    const HintSimulation& options) {
+  if (!takes_hints(architecture)) return;
+  const Shape s = ab.shape;
+  for (int n = 0; n < s.n; ++n) {
+    if (rng.uniform() < options.none_share) continue;
+    int points = 1;
+    while (points < options.max_points && rng.uniform() >= options.geometric_p) ++points;
+    for (int i = 0; i < points; ++i) {
+      const int size = options.min_patch + int(rng.below(uint32_t(options.max_patch - options.min_patch + 1)));
+      // Box-Muller from two uniforms: a normal around the centre.
+      const double u1 = std::max(double(rng.uniform()), 1e-7), u2 = rng.uniform();
+      const double radius = std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * 3.14159265358979323846 * u2;
+      auto coordinate = [&](int side, double unit) {
+        const double centre = 0.5 * side + options.centre_sigma * side * unit;
+        return std::clamp(int(std::floor(centre)) - size / 2, 0, std::max(side - size, 0));
+      };
+      const int x0 = coordinate(s.w, radius * std::cos(angle)), y0 = coordinate(s.h, radius * std::sin(angle));
+      double a = 0, b = 0;
+      int count = 0;
+      for (int y = y0; y < std::min(y0 + size, s.h); ++y)
+        for (int x = x0; x < std::min(x0 + size, s.w); ++x) a += ab.at(n, y, x, 0), b += ab.at(n, y, x, 1), ++count;
+      place_hint(input, architecture, n, x0, y0, size, float(a / count), float(b / count));
+    }
+  }
+}
+
+std::vector<ColorHint> sample_hints(const Image& rgb8, int count, uint64_t seed) {
+  Random rng(seed, 0x68696e74);  // "hint"
+  std::vector<ColorHint> hints;
+  for (int i = 0; i < count; ++i) {
+    ColorHint hint;
+    hint.x = int(rng.below(uint32_t(rgb8.width)));
+    hint.y = int(rng.below(uint32_t(rgb8.height)));
+    double a = 0, b = 0;
+    int n = 0;
+    for (int y = std::max(hint.y - 2, 0); y <= std::min(hint.y + 2, rgb8.height - 1); ++y) {
+      for (int x = std::max(hint.x - 2, 0); x <= std::min(hint.x + 2, rgb8.width - 1); ++x) {
+        const size_t k = (size_t(y) * rgb8.width + x) * 3;
+        const Lab lab = srgb_to_lab(rgb8.data[k] / 255.0f, rgb8.data[k + 1] / 255.0f, rgb8.data[k + 2] / 255.0f);
+        a += lab.a, b += lab.b, ++n;
+      }
+    }
+    hint.a = float(a / n);
+    hint.b = float(b / n);
+    hints.push_back(hint);
+  }
+  return hints;
+}
+
+}  // namespace tint

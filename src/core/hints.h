@@ -1,0 +1,55 @@
+// Colour hints (Zhang et al. 2017, "Real-Time User-Guided Image Colorization with Learned Deep
+// Priors"): a few points of the photo with a colour each. A network that declares the inputs
+// "hint_ab" and "hint_mask" (model.h, network_inputs()) sees each hint as its ab / 128 over a small
+// square patch of the working-size input, with the mask 1 there and 0 elsewhere. Training
+// simulates hints from the true colours; `tint eval --hints N` simulates them from the original.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image.h"
+#include "model.h"
+#include "random.h"
+#include "status.h"
+#include "tensor.h"
+
+namespace tint {
+
+struct ColorHint {
+  int x = 0, y = 0;      // pixel of the photo as displayed (after EXIF orientation)
+  float a = 0, b = 0;    // the colour's Lab a and b (its lightness is ignored)
+};
+
+// The most hints one colourisation takes.
+inline constexpr size_t kMaxHints = 1000;
+
+// The network input for an architecture: `lightness` [n,h,w,1] (L / 100) in its channel, every
+// other declared input zero (no hints).
+Result<Tensor> network_input(const Architecture& architecture, const Tensor& lightness);
+// First channel of a declared input, or -1 when the architecture does not declare it.
+int input_channel(const Architecture& architecture, const std::string& name);
+bool takes_hints(const Architecture& architecture);
+
+// Marks a size x size patch (top-left x0, y0; clipped to the tensor) of sample n with ab / 128.
+void place_hint(Tensor& input, const Architecture& architecture, int n, int x0, int y0, int size, float a128, float b128);
+
+// How training simulates hints from the true ab of a crop.
+struct HintSimulation {
+  double none_share = 0.5;       // share of samples with no hints (the automatic mode)
+  double geometric_p = 0.125;    // otherwise 1 + Geometric(p) points, at most max_points
+  int max_points = 32;
+  int min_patch = 1, max_patch = 9;  // square patch side, uniform
+  double centre_sigma = 0.25;    // location ~ Normal(centre, sigma x side), clamped inside
+};
+// Writes simulated hints into `input` (architecture's layout) from ab [n,h,w,2] (ab / 128): each
+// point's colour is the mean true ab over its patch. Does nothing for architectures without hints.
+void simulate_hints(Tensor& input, const Architecture& architecture, const Tensor& ab, Random& rng,
+                    const HintSimulation& options = {});
+
+// `count` hints for evaluation: points uniform inside the photo (8-bit RGB), each with the mean
+// colour of the 5x5 patch around it; the same for the same seed.
+std::vector<ColorHint> sample_hints(const Image& rgb8, int count, uint64_t seed);
+
+}  // namespace tint
