@@ -22,14 +22,16 @@ struct ColorizeArguments {
   std::string output, out_dir, model;
   ComputeArguments compute;
   int quality = 92;
+  std::vector<std::string> hints;  // "X,Y,#rrggbb"
+  std::string hints_file;          // JSON list
   double max_megapixels = default_max_pixels / 1e6;
 };
 
 Status colorize_file(const std::string& input, const std::string& output, Colorizer& colorizer,
-                     const DecodeOptions& decode, int quality) {
-  auto image = read_image(input, decode);  // its messages name the file
+                     const DecodeOptions& decode, int quality, const std::vector<ColorHint>& hints) {
+  auto image = read_image(input, decode);  // its messages name the file, as displayed (EXIF applied)
   if (!image) return image.status();
-  auto result = colorizer.colorize(image->view());
+  auto result = colorizer.colorize(image->view(), hints);
   if (!result) return Status::error(input + ": " + result.message());
   return write_image(output, result.value(), quality);  // names the output on failure
 }
@@ -69,18 +71,23 @@ int run_colorize(const ColorizeArguments& args) {
     }
   }
 
+  auto hints = read_hints(args.hints, args.hints_file);
+  if (!hints) return print_error("colorize: " + hints.message()), 2;
   auto model = load_model_file(args.model);
   if (!model) return print_error(model.message()), 1;
   DecodeOptions decode;
   decode.max_pixels = uint64_t(args.max_megapixels * 1e6);
   auto colorizer = make_colorizer(std::move(model.value()), args.compute, decode.max_pixels);
   if (!colorizer) return print_error(colorizer.message()), 1;
+  if (!hints->empty() && !colorizer.value()->takes_hints()) {
+    return print_error("colorize: model " + colorizer.value()->model().architecture.name + " takes no colour hints"), 1;
+  }
 
   int failures = 0;
   const size_t count = args.inputs.size();
   for (size_t i = 0; i < count; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const Status status = colorize_file(args.inputs[i], outputs[i], *colorizer.value(), decode, args.quality);
+    const Status status = colorize_file(args.inputs[i], outputs[i], *colorizer.value(), decode, args.quality, hints.value());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (status) {
       std::fprintf(stderr, "[%zu/%zu] %s -> %s (%.2f s)\n", i + 1, count, args.inputs[i].c_str(), outputs[i].c_str(), seconds);
@@ -107,6 +114,9 @@ Command add_colorize_command(CLI::App& app) {
   command->add_option("--out-dir", args->out_dir, "Folder for the outputs, written as <name>.png");
   command->add_option("--model", args->model, "Weights file (default: the shipped model)");
   add_compute_options(command, args->compute, "Long side the network sees (default: the model's)");
+  command->add_option("--hint", args->hints, "Colour hint X,Y,#rrggbb: pixel from the top left of the photo as "
+                     "displayed; the colour's a and b are used, its lightness ignored (repeatable; hint models only)");
+  command->add_option("--hints", args->hints_file, "Hints file: [{\"x\": 10, \"y\": 20, \"color\": \"#a0c0ff\"}, ...]");
   command->add_option("--quality", args->quality, "JPEG quality")->check(CLI::Range(1, 100))->capture_default_str();
   command->add_option("--max-megapixels", args->max_megapixels, "Refuse larger images")
       ->check(CLI::Range(0.000001, 1000.0))

@@ -21,6 +21,7 @@ Command add_bench_command(CLI::App& app);
 Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_convert_command(CLI::App& app);
+Command add_suggest_command(CLI::App& app);
 
 // The command line as typed, recorded in trained weights' metadata.
 extern std::string invocation;

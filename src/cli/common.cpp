@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -39,6 +40,28 @@ std::string find_shipped_model() {
     if (fs::is_regular_file(candidate, error)) return fs::weakly_canonical(candidate, error).string();
   }
   return "";
+}
+
+std::vector<std::string> shipped_models() {
+  std::vector<std::string> models;
+  const std::string shipped = find_shipped_model();
+  if (shipped.empty()) return models;
+  const fs::path folder = fs::path(shipped).parent_path();
+  for (const char* name : {"tint-baseline.safetensors", "tint-v1.safetensors"}) {
+    if (fs::exists(folder / name)) models.push_back((folder / name).string());
+  }
+  return models;
+}
+
+std::vector<std::string> display_names(const std::vector<std::string>& models) {
+  std::vector<std::string> names;
+  for (const auto& model : models) {
+    const fs::path path(model);
+    const bool shared = std::count_if(models.begin(), models.end(),
+                                      [&](const std::string& m) { return fs::path(m).stem() == path.stem(); }) > 1;
+    names.push_back(shared ? path.parent_path().filename().string() + "-" + path.stem().string() : path.stem().string());
+  }
+  return names;
 }
 
 Result<Model> load_model_file(const std::string& path) {
@@ -78,6 +101,26 @@ Result<std::unique_ptr<Colorizer>> make_colorizer(Model model, const ComputeArgu
   options.working_size = args.size;
   options.max_pixels = max_pixels;
   return Colorizer::create(std::move(model), options);
+}
+
+Result<std::vector<ColorHint>> read_hints(const std::vector<std::string>& texts, const std::string& file) {
+  std::vector<ColorHint> hints;
+  if (!file.empty()) {
+    auto text = read_file(file, 16 << 20);
+    if (!text) return text.status();
+    auto parsed = parse_hints_json(std::string(text->begin(), text->end()), file);
+    if (!parsed) return parsed.status();
+    hints = std::move(parsed.value());
+  }
+  for (const std::string& text : texts) {
+    auto hint = parse_hint(text);
+    if (!hint) return hint.status();
+    hints.push_back(hint.value());
+  }
+  if (hints.size() > kMaxHints) {
+    return Status::error(std::to_string(hints.size()) + " hints, more than the " + std::to_string(kMaxHints) + " allowed");
+  }
+  return hints;
 }
 
 void print_error(const std::string& message) { std::fprintf(stderr, "tint: %s\n", message.c_str()); }

@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "colorizer.h"
+#include "hints.h"
 #include "model.h"
 #include "ops.h"
 #include "status.h"
@@ -19,6 +21,11 @@ namespace tint::cli {
 // The default model: $TINT_MODEL, else weights/tint-v1.safetensors next to the source tree or
 // install prefix of this executable. Empty when none exists.
 std::string find_shipped_model();
+// Every shipped model beside the default one (baseline, v1, ...), for `tint eval`.
+std::vector<std::string> shipped_models();
+// Names for weights files in tables: each file's stem; stems that repeat (runs/a/best,
+// runs/b/best) get their folder in front ("a-best").
+std::vector<std::string> display_names(const std::vector<std::string>& paths);
 // `path`, or the shipped model when `path` is empty (an error explains what was searched).
 Result<Model> load_model_file(const std::string& path);
 
@@ -38,6 +45,10 @@ void add_compute_options(CLI::App* command, ComputeArguments& args, const std::s
 // A colouriser for `model` (loaded by load_model_file) with these flags and pixel limit.
 Result<std::unique_ptr<Colorizer>> make_colorizer(Model model, const ComputeArguments& args,
                                                   uint64_t max_pixels = default_max_pixels);
+
+// --hint X,Y,#rrggbb (each of `hints`) and --hints FILE.json (`file`, may be ""), together at
+// most kMaxHints.
+Result<std::vector<ColorHint>> read_hints(const std::vector<std::string>& hints, const std::string& file);
 
 // One-line error on stderr: "tint: <message>".
 void print_error(const std::string& message);

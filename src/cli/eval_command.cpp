@@ -14,6 +14,7 @@
 #include "dataset.h"
 #include "image_io.h"
 #include "evaluation.h"
+#include "hints.h"
 
 namespace tint::cli {
 
@@ -26,56 +27,52 @@ struct EvalArguments {
   std::string data = "data/eval", out_dir;
   ComputeArguments compute;
   bool per_image = false;
+  std::vector<int> hints;  // hint counts to evaluate; empty: 0 only
 };
-
-std::vector<std::string> default_models() {
-  std::vector<std::string> models;
-  const std::string shipped = find_shipped_model();
-  if (shipped.empty()) return models;
-  const fs::path folder = fs::path(shipped).parent_path();
-  for (const char* name : {"tint-baseline.safetensors", "tint-v1.safetensors"}) {
-    if (fs::exists(folder / name)) models.push_back((folder / name).string());
-  }
-  return models;
-}
-
-// Column names: grey, then each model's file stem (runs/a/best and runs/b/best: with the folder).
-std::vector<std::string> column_names(const std::vector<std::string>& models) {
-  std::vector<std::string> names{"grey (a = b = 0)"};
-  for (const auto& model : models) {
-    const fs::path path(model);
-    const bool shared = std::count_if(models.begin(), models.end(),
-                                      [&](const std::string& m) { return fs::path(m).stem() == path.stem(); }) > 1;
-    names.push_back(shared ? path.parent_path().filename().string() + "-" + path.stem().string() : path.stem().string());
-  }
-  return names;
-}
 
 void print_scores(const char* image, const std::string& name, const MetricsMean& m, double ms) {
   if (image) std::printf("%-28s ", image);
+  if (m.count == 0) {
+    std::printf("%-18s %8s %12s %8s %8s  (takes no hints)\n", name.c_str(), "-", "-", "-", "-");
+    return;
+  }
   std::printf("%-18s %8.2f %12.3f %8.4f %8.3f", name.c_str(), m.psnr(), m.colorfulness_ratio(), m.auc(), m.chroma_ratio());
   if (ms >= 0) std::printf(" %10.0f", ms);
   std::printf("\n");
 }
 
-Status write_outputs(const std::string& out_dir, const std::vector<std::string>& names, const std::string& stem,
-                     const std::vector<Image>& images) {
-  for (size_t c = 0; c < names.size(); ++c) {
-    const fs::path folder = fs::path(out_dir) / names[c].substr(0, names[c].find(' '));
-    std::error_code error;
-    fs::create_directories(folder, error);
-    TINT_RETURN_IF_ERROR(write_image((folder / (stem + ".png")).string(), images[c]));
+// One photo at every hint count: the tables' totals, and the images worth showing (grey, then
+// each scored model per count) with the names of their folders.
+Status evaluate_counts(const Image& original, const std::string& stem, const std::vector<Colorizer*>& colorizers,
+                       const std::vector<std::string>& names, const EvalArguments& args, std::vector<EvaluationTotals>& totals,
+                       std::vector<std::pair<std::string, Image>>& shown) {
+  const std::vector<int> counts = args.hints.empty() ? std::vector<int>{0} : args.hints;
+  for (size_t n = 0; n < counts.size(); ++n) {
+    auto photo = evaluate_photo(original, colorizers, sample_hints(original, counts[n], hint_seed(stem, counts[n])));
+    if (!photo) return photo.status();
+    totals[n].add(photo.value());
+    const size_t first_model = photo->columns.size() - names.size();
+    if (n == 0) shown.emplace_back("grey", std::move(photo->outputs[0]));
+    for (size_t c = first_model; c < photo->columns.size(); ++c) {
+      const std::string name = names[c - first_model] + (counts[n] ? "-h" + std::to_string(counts[n]) : "");
+      if (args.per_image) {
+        MetricsMean one;
+        if (photo->scored[c]) one.add(photo->metrics[c]);
+        print_scores(stem.c_str(), name, one, -1);
+      }
+      if (photo->scored[c]) shown.emplace_back(name, std::move(photo->outputs[c]));
+    }
   }
   return Status::ok();
 }
 
 int run_eval(const EvalArguments& args) {
-  const std::vector<std::string> models = args.models.empty() ? default_models() : args.models;
+  const std::vector<std::string> models = args.models.empty() ? shipped_models() : args.models;
   if (models.empty()) {
     print_error("eval: no --model given and no shipped models in weights/");
     return 2;
   }
-  auto files = list_images({args.data});
+  auto files = list_images({args.data});  // sorted, so tables and sheets keep one order
   if (!files) return print_error(files.message()), 1;
   std::vector<std::unique_ptr<Colorizer>> owned;
   std::vector<Colorizer*> colorizers;
@@ -87,38 +84,48 @@ int run_eval(const EvalArguments& args) {
     colorizers.push_back(colorizer->get());
     owned.push_back(std::move(colorizer.value()));
   }
-  const std::vector<std::string> names = column_names(models);
-  EvaluationTotals totals;
+  const std::vector<std::string> names = display_names(models);
+  const std::vector<int> counts = args.hints.empty() ? std::vector<int>{0} : args.hints;
+  std::vector<EvaluationTotals> totals(counts.size());
   std::vector<std::vector<Image>> sheet_rows;
   if (args.per_image) std::printf("%-28s %-18s %8s %12s %8s %8s\n", "image", "model", "PSNR", "colourful", "AuC", "chroma");
   for (const auto& path : files.value()) {
     auto decoded = read_image(path);
     if (!decoded) return print_error(decoded.message()), 1;
     const Image original = cap_long_side(decoded.value(), 0);  // 8-bit RGB, full size
-    auto photo = evaluate_photo(original, colorizers);
-    if (!photo) return print_error(path + ": " + photo.message()), 1;
-    totals.add(photo.value());
     const std::string stem = fs::path(path).stem().string();
-    for (size_t c = 1; args.per_image && c < names.size(); ++c) {
-      MetricsMean one;
-      one.add(photo->metrics[c]);
-      print_scores(stem.c_str(), names[c], one, -1);
+    std::vector<std::pair<std::string, Image>> shown;
+    if (auto status = evaluate_counts(original, stem, colorizers, names, args, totals, shown); !status) {
+      return print_error(path + ": " + status.message()), 1;
     }
-    if (!args.out_dir.empty()) {
-      if (auto status = write_outputs(args.out_dir, names, stem, photo->outputs); !status) return print_error(status.message()), 1;
-      photo->outputs.push_back(original);
-      sheet_rows.push_back(std::move(photo->outputs));
+    if (args.out_dir.empty()) continue;
+    std::vector<Image> row;
+    for (auto& [folder, image] : shown) {
+      std::error_code error;
+      fs::create_directories(fs::path(args.out_dir) / folder, error);
+      const Status status = write_image((fs::path(args.out_dir) / folder / (stem + ".png")).string(), image);
+      if (!status) return print_error(status.message()), 1;
+      row.push_back(std::move(image));
     }
+    row.push_back(original);
+    sheet_rows.push_back(std::move(row));
   }
-  std::printf("\n%zu images from %s\n%-18s %8s %12s %8s %8s %10s\n", files->size(), args.data.c_str(), "model",
-              "PSNR dB", "colourful.", "AuC", "chroma", "ms/image");
-  for (size_t c = 0; c < names.size(); ++c) {
-    print_scores(nullptr, names[c], totals.means[c], c == 0 ? -1 : totals.milliseconds[c] / std::max(totals.means[c].count, 1));
+  for (size_t n = 0; n < counts.size(); ++n) {
+    std::printf("\n%zu images from %s, %d hint(s) each\n%-18s %8s %12s %8s %8s %10s\n", files->size(), args.data.c_str(),
+                counts[n], "model", "PSNR dB", "colourful.", "AuC", "chroma", "ms/image");
+    const size_t first_model = totals[n].means.size() - names.size();
+    for (size_t c = 0; c < totals[n].means.size(); ++c) {
+      const std::string name = c < first_model ? (c == 0 ? "grey (a = b = 0)" : c == 1 ? "mean of hints" : "nearest hint")
+                                               : names[c - first_model];
+      const MetricsMean& m = totals[n].means[c];
+      print_scores(nullptr, name, m, c < first_model ? -1 : totals[n].milliseconds[c] / std::max(m.count, 1));
+    }
   }
   if (!args.out_dir.empty()) {
     const std::string sheet = (fs::path(args.out_dir) / "contact-sheet.png").string();
     if (auto status = write_image(sheet, contact_sheet(sheet_rows, 200)); !status) return print_error(status.message()), 1;
-    std::printf("\ncolourised images and %s (columns: grey, %zu model(s), original)\n", sheet.c_str(), models.size());
+    std::printf("\ncolourised images and %s (columns: grey, then per hint count each model that takes them, "
+                "original)\n", sheet.c_str());
   }
   return 0;
 }
@@ -133,6 +140,9 @@ Command add_eval_command(CLI::App& app) {
   command->add_option("--out-dir", args->out_dir, "Write the colourised images and a contact sheet here");
   add_compute_options(command, args->compute, "Long side the network sees (default: each model's)");
   command->add_flag("--per-image", args->per_image, "Also print every image's scores");
+  command->add_option("--hints", args->hints, "Hint counts to simulate per photo, e.g. 0,1,2,5,10,20 (default 0)")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 1000));
   return {command, [args] { return run_eval(*args); }};
 }
 

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
                                               tint::cli::add_bench_command(app),
                                               tint::cli::add_train_command(app),
                                               tint::cli::add_eval_command(app),
-                                              tint::cli::add_convert_command(app)};
+                                              tint::cli::add_convert_command(app),
+                                              tint::cli::add_suggest_command(app)};
   for (int i = 0; i < argc; ++i) tint::cli::invocation += (i ? " " : "") + std::string(i ? argv[i] : "tint");
   const auto is_command = [&](const std::string& name) {
     for (const auto& command : commands)
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    std::fprintf(stderr, "tint: unknown command '%s' (expected colorize, train, eval, info, bench or convert; see tint --help)\n", argv[1]);
+    std::fprintf(stderr, "tint: unknown command '%s' (expected colorize, suggest, train, eval, info, bench or convert; see tint --help)\n", argv[1]);
     return 2;
   }
   try {

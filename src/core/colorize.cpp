@@ -90,6 +90,12 @@ void lab_to_linear_in_gamut(float l, float a, float b, float& r, float& g, float
 
 }  // namespace
 
+void lab_to_srgb8_in_gamut(float l, float a, float b, uint8_t rgb[3]) {
+  float linear[3];
+  lab_to_linear_in_gamut(l, a, b, linear[0], linear[1], linear[2]);
+  for (int k = 0; k < 3; ++k) rgb[k] = linear_to_srgb8(std::clamp(linear[k], 0.0f, 1.0f));
+}
+
 void working_dimensions(int width, int height, int long_side, int& work_width, int& work_height) {
   const double scale = double(long_side) / std::max(width, height);
   work_width = std::max(1, int(std::lround(width * scale)));
@@ -167,23 +173,24 @@ Result<Tensor> build_input(const Architecture& architecture, const std::vector<f
 
 }  // namespace
 
-Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {
+Result<WorkingInput> working_input(const ImageView& input, const Architecture& architecture, const ColorizeOptions& options) {
   TINT_RETURN_IF_ERROR(check_colorize_input(input, options.max_pixels));
   const int width = input.width, height = input.height;
-  const Architecture& architecture = graph.model().architecture;
   TINT_RETURN_IF_ERROR(check_hints(options.hints, architecture, width, height));
   const int long_side = options.working_size > 0 ? options.working_size : architecture.working_size;
   if (long_side < 8 || long_side > 8192) {
     return Status::error("working size is " + std::to_string(long_side) + ", expected 8 to 8192");
   }
-  int work_width, work_height;
+  WorkingInput result;
+  int& work_width = result.width;
+  int& work_height = result.height;
   working_dimensions(width, height, long_side, work_width, work_height);
   const int multiple = stride_multiple(architecture);
   const int padded_width = (work_width + multiple - 1) / multiple * multiple;
   const int padded_height = (work_height + multiple - 1) / multiple * multiple;
 
-  // 1. L at working size: each full-resolution row is shrunk horizontally as it is computed, so
-  //    memory stays at height x work_width, never the full-resolution plane.
+  // L at working size: each full-resolution row is shrunk horizontally as it is computed, so
+  // memory stays at height x work_width, never the full-resolution plane.
   const auto to_linear = linear_table(input.bits);
   std::vector<float> row(width), narrow(size_t(height) * work_width);
   for (int y = 0; y < height; ++y) {
@@ -196,21 +203,32 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
     for (int y = 0; y < work_height; ++y) small[size_t(y) * work_width + x] = column[y];
   }
   narrow = {};
-  auto network_in = build_input(architecture, small, width, height, work_width, work_height, padded_width, padded_height,
-                                options.hints);
+  auto tensor = build_input(architecture, small, width, height, work_width, work_height, padded_width, padded_height,
+                            options.hints);
+  if (!tensor) return tensor.status();
+  result.tensor = std::move(tensor.value());
+  return result;
+}
+
+Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {
+  // 1. The network's input at the working size.
+  auto network_in = working_input(input, graph.model().architecture, options);
   if (!network_in) return network_in.status();
+  const int width = input.width, height = input.height;
+  const int work_width = network_in->width, work_height = network_in->height;
 
   // 2. The network: ab / 128 at working size.
-  TINT_RETURN_IF_ERROR(graph.forward(network_in.value()));
+  TINT_RETURN_IF_ERROR(graph.forward(network_in->tensor));
   const Tensor ab = graph.take_output();
-  network_in = Tensor();
+  network_in = WorkingInput();
 
   // 3. Full resolution: bilinear ab joined with each pixel's own L, back to sRGB, row by row. A
   //    row's L is read whole before any of it is written, so output may be the input's buffer.
   const int out_channels = input.has_alpha() ? 4 : 3;
   const auto x_taps = bilinear_taps(work_width, width), y_taps = bilinear_taps(work_height, height);
   const float max_value = float(input.max_value());
-  std::vector<float> ab_row(size_t(work_width) * 2);
+  const auto to_linear = linear_table(input.bits);
+  std::vector<float> row(width), ab_row(size_t(work_width) * 2);
   auto put = [&](size_t index, uint32_t value) {
     if (input.bits == 8) {
       output_bytes[index] = uint8_t(value);

@@ -32,6 +32,15 @@ Status check_hints(const std::vector<ColorHint>& hints, const Architecture& arch
 // at the input's bit depth.
 size_t colorized_bytes(const ImageView& input);
 
+// The network's input for a photo: its L at the working size (long side options.working_size,
+// else the architecture's; padded by edge replication to the stride multiple) and the hints, as
+// the architecture declares its inputs. width x height is the working size before padding.
+struct WorkingInput {
+  Tensor tensor;
+  int width = 0, height = 0;
+};
+Result<WorkingInput> working_input(const ImageView& input, const Architecture& architecture, const ColorizeOptions& options);
+
 // Colourises `input` into `output` (colorized_bytes(input) bytes). Colour inputs are treated as
 // their L only. Out-of-gamut predictions are pulled towards grey at constant L, so the output's
 // lightness is the input's up to rounding. `output` may be input.data itself when the input
@@ -41,6 +50,8 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
 // The pieces, exposed for tests and `tint eval`:
 // Working size (width, height) for an image and a long side, before padding.
 void working_dimensions(int width, int height, int long_side, int& work_width, int& work_height);
+// 8-bit sRGB of (L, a, b) with colorize's gamut mapping (chroma scaled down at constant L and hue).
+void lab_to_srgb8_in_gamut(float l, float a, float b, uint8_t rgb[3]);
 // L (0..100) of every pixel, row-major (width*height floats).
 std::vector<float> lightness_plane(const Image& image);
 

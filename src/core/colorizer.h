@@ -23,6 +23,13 @@ struct ColorizerOptions {
   uint64_t max_pixels = default_max_pixels;
 };
 
+// One of the colours a model finds likely at a pixel.
+struct ColorSuggestion {
+  float a = 0, b = 0;       // Lab, the bin's centre
+  float probability = 0;    // the bin's share of the pixel's distribution
+  uint8_t rgb[3] = {0, 0, 0};  // the colour at the pixel's own lightness (gamut-mapped), 8-bit sRGB
+};
+
 class Colorizer {
  public:
   // From the bytes of a weights file (`source` names it in errors); the bytes are not kept.
@@ -37,6 +44,12 @@ class Colorizer {
   // the input has 3 or 4 channels (in place).
   Status colorize_into(const ImageView& input, uint8_t* output, const std::vector<ColorHint>& hints = {});
   bool takes_hints() const { return tint::takes_hints(model_.architecture); }
+  // The k likeliest colours at pixel (x, y) of `input` (given these hints), most likely first;
+  // neighbouring bins of a chosen one are skipped so the list offers distinct colours. Needs a
+  // model with a distribution over the ab bins (a softmax layer as wide as AbBins::gamut()).
+  Result<std::vector<ColorSuggestion>> suggest(const ImageView& input, int x, int y, int k,
+                                               const std::vector<ColorHint>& hints = {});
+  bool can_suggest() const { return distribution_layer_ >= 0; }
 
   const Model& model() const { return model_; }
   const std::map<std::string, std::string>& metadata() const { return model_.metadata; }
@@ -50,6 +63,7 @@ class Colorizer {
   ColorizerOptions options_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Graph> graph_;  // declared last: destroyed before the backend and model it uses
+  int distribution_layer_ = -1;   // the softmax over ab bins, or -1
 };
 
 }  // namespace tint

@@ -1,8 +1,10 @@
 #include "hints.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
+#include "json_strict.h"
 #include "lab.h"
 
 namespace tint {
@@ -69,6 +71,72 @@ void simulate_hints(Tensor& input, const Architecture& architecture, const Tenso
       place_hint(input, architecture, n, x0, y0, size, float(a / count), float(b / count));
     }
   }
+}
+
+Result<ColorHint> parse_hint_color(const std::string& text) {
+  const std::string hex = !text.empty() && text[0] == '#' ? text.substr(1) : text;
+  const bool valid = hex.size() == 6 && std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(uint8_t(c)); });
+  if (!valid) return Status::error("colour \"" + text + "\" is not #rrggbb");
+  float rgb[3];
+  for (int k = 0; k < 3; ++k) rgb[k] = float(std::stoi(hex.substr(size_t(2 * k), 2), nullptr, 16)) / 255.0f;
+  const Lab lab = srgb_to_lab(rgb[0], rgb[1], rgb[2]);
+  ColorHint hint;
+  hint.a = lab.a;
+  hint.b = lab.b;
+  return hint;
+}
+
+Result<ColorHint> parse_hint(const std::string& text) {
+  const size_t first = text.find(','), second = first == std::string::npos ? first : text.find(',', first + 1);
+  auto whole = [](const std::string& part, int* out) {
+    if (part.empty() || part.size() > 9 || !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+    *out = std::stoi(part);
+    return true;
+  };
+  int x = 0, y = 0;
+  if (second == std::string::npos || !whole(text.substr(0, first), &x) ||
+      !whole(text.substr(first + 1, second - first - 1), &y)) {
+    return Status::error("hint \"" + text + "\" is not X,Y,#rrggbb (X and Y whole pixels from the top left)");
+  }
+  auto hint = parse_hint_color(text.substr(second + 1));
+  if (!hint) return Status::error("hint \"" + text + "\": " + hint.message());
+  hint->x = x;
+  hint->y = y;
+  return hint;
+}
+
+Result<std::vector<ColorHint>> parse_hints_json(const std::string& text, const std::string& source) {
+  StrictJson parsed = parse_json_strict(text);
+  if (!parsed.ok()) {
+    return Status::error(source + ": not valid JSON" + (parsed.error.empty() ? " (duplicate key \"" + parsed.duplicate + "\")" : " (" + parsed.error + ")"));
+  }
+  const nlohmann::json& root = parsed.value;
+  if (!root.is_array()) return Status::error(source + ": expected a list of {\"x\", \"y\", \"color\"} hints");
+  if (root.size() > kMaxHints) {
+    return Status::error(source + ": " + std::to_string(root.size()) + " hints, more than the " + std::to_string(kMaxHints) + " allowed");
+  }
+  std::vector<ColorHint> hints;
+  for (size_t i = 0; i < root.size(); ++i) {
+    const nlohmann::json& item = root[i];
+    const std::string where = source + ": hint #" + std::to_string(i + 1);
+    if (!item.is_object() || item.size() != 3 || !item.contains("x") || !item.contains("y") || !item.contains("color")) {
+      return Status::error(where + " must be {\"x\": X, \"y\": Y, \"color\": \"#rrggbb\"}");
+    }
+    const auto& x = item["x"];
+    const auto& y = item["y"];
+    if (!x.is_number_unsigned() || !y.is_number_unsigned() || x.get<uint64_t>() > 1000000 || y.get<uint64_t>() > 1000000) {
+      return Status::error(where + ": x and y must be whole pixels from the top left");
+    }
+    if (!item["color"].is_string()) return Status::error(where + ": \"color\" must be a string like \"#a0c0ff\"");
+    auto hint = parse_hint_color(item["color"].get<std::string>());
+    if (!hint) return Status::error(where + ": " + hint.message());
+    hint->x = int(x.get<uint64_t>());
+    hint->y = int(y.get<uint64_t>());
+    hints.push_back(hint.value());
+  }
+  return hints;
 }
 
 std::vector<ColorHint> sample_hints(const Image& rgb8, int count, uint64_t seed) {

@@ -48,6 +48,14 @@ struct HintSimulation {
 void simulate_hints(Tensor& input, const Architecture& architecture, const Tensor& ab, Random& rng,
                     const HintSimulation& options = {});
 
+// "#rrggbb" (or "rrggbb", any case) -> the colour's Lab a and b. Errors quote the text.
+Result<ColorHint> parse_hint_color(const std::string& text);
+// "X,Y,#rrggbb" (the CLI's --hint).
+Result<ColorHint> parse_hint(const std::string& text);
+// [{"x": 10, "y": 20, "color": "#a0c0ff"}, ...] (a hints file; `source` names it in errors):
+// integers x, y >= 0, at most kMaxHints entries, no other keys.
+Result<std::vector<ColorHint>> parse_hints_json(const std::string& text, const std::string& source);
+
 // `count` hints for evaluation: points uniform inside the photo (8-bit RGB), each with the mean
 // colour of the 5x5 patch around it; the same for the same seed.
 std::vector<ColorHint> sample_hints(const Image& rgb8, int count, uint64_t seed);

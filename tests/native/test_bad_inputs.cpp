@@ -124,8 +124,10 @@ Bytes gif_claiming(uint16_t width, uint16_t height) {
 }
 
 // The CLI's test model, and variants of it broken in one way each.
-tint::Model tiny_model() {
-  auto architecture = tint::parse_architecture(R"({"name": "tiny", "working_size": 32, "layers": [
+// hints: the model also reads colour hints (inputs lightness, hint_ab, hint_mask).
+tint::Model tiny_model(bool hints = false) {
+  const std::string inputs = hints ? R"("inputs": ["lightness", "hint_ab", "hint_mask"], )" : "";
+  auto architecture = tint::parse_architecture(R"({"name": "tiny", )" + inputs + R"("working_size": 32, "layers": [
     {"name": "enc", "op": "conv", "out": 4, "stride": 2, "activation": "relu"},
     {"name": "up", "op": "upsample", "mode": "bilinear"},
     {"name": "head", "op": "conv", "out": 2},
@@ -136,8 +138,8 @@ tint::Model tiny_model() {
   return std::move(model.value());
 }
 
-Bytes model_bytes(const std::function<void(tint::TensorFile&)>& edit = {}) {
-  tint::TensorFile file = tint::model_to_tensor_file(tiny_model());
+Bytes model_bytes(const std::function<void(tint::TensorFile&)>& edit = {}, bool hints = false) {
+  tint::TensorFile file = tint::model_to_tensor_file(tiny_model(hints));
   if (edit) edit(file);
   return tint::serialize_safetensors(file, Dtype::f32);
 }
@@ -253,6 +255,17 @@ TEST_CASE("bad paths, weights and flags: one line, non-zero exit, no output file
       {"--max-megapixels -1", [](auto& dir, auto& in, auto& m) { return in + " -o " + dir + "/o.png --max-megapixels -1 --model " + m; }, "max-megapixels"},
       {"image above --max-megapixels", [](auto& dir, auto& in, auto& m) { return in + " -o " + dir + "/o.png --max-megapixels 0.001 --model " + m; }, "limit"},
       {"unknown flag", [](auto& dir, auto& in, auto& m) { return in + " -o " + dir + "/o.png --colour-boost 3 --model " + m; }, "colour-boost"},
+      {"a hint for a model without hint inputs", [](auto& dir, auto& in, auto& m) { return in + " -o " + dir + "/o.png --hint 1,1,#ff0000 --model " + m; }, "takes no colour hints"},
+      {"a hint outside the photo", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --hint 48,3,#ff0000 --model " + weights(dir, "h.safetensors", model_bytes({}, true)); }, "outside the 48x40 image"},
+      {"a hint with a malformed colour", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --hint 1,1,#ff00 --model " + weights(dir, "h.safetensors", model_bytes({}, true)); }, "is not #rrggbb"},
+      {"a malformed hint", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --hint 1:1:red --model " + weights(dir, "h.safetensors", model_bytes({}, true)); }, "is not X,Y,#rrggbb"},
+      {"a malformed hints file", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --hints " + write(dir + "/h.json", {'[', '{'}) + " --model " + weights(dir, "h.safetensors", model_bytes({}, true)); }, "h.json: not valid JSON"},
+      {"a hints file with a bad entry", [&](auto& dir, auto& in, auto&) { const std::string json = R"([{"x": 1, "y": -2, "color": "#ffffff"}])"; return in + " -o " + dir + "/o.png --hints " + write(dir + "/h.json", Bytes(json.begin(), json.end())) + " --model " + weights(dir, "h.safetensors", model_bytes({}, true)); }, "hint #1: x and y"},
+      {"1001 hints", [&](auto& dir, auto& in, auto&) {
+         std::string json = "[";
+         for (int i = 0; i < 1001; ++i) json += std::string(i ? "," : "") + R"({"x": 1, "y": 1, "color": "#ffffff"})";
+         json += "]";
+         return in + " -o " + dir + "/o.png --hints " + write(dir + "/h.json", Bytes(json.begin(), json.end())) + " --model " + weights(dir, "h.safetensors", model_bytes({}, true)); }, "more than the 1000 allowed"},
   };
   for (const auto& c : cases) {
     DYNAMIC_SECTION(c.kind) {

@@ -1,0 +1,161 @@
+// Colour hints: parsing, the network input they make, the training simulation, the evaluation
+// sampling, colourising with them, and a model's suggestions at a pixel.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "ab_bins.h"
+#include "colorizer.h"
+#include "hints.h"
+#include "lab.h"
+#include "reference_ops.h"
+
+using namespace tint;
+
+namespace {
+
+const char* hint_architecture = R"({"name": "hinted", "inputs": ["lightness", "hint_ab", "hint_mask"],
+  "working_size": 32, "layers": [
+  {"name": "enc", "op": "conv", "out": 8, "stride": 2, "activation": "relu"},
+  {"name": "logits", "op": "conv", "out": BINS},
+  {"name": "probs", "op": "softmax"},
+  {"name": "ab", "op": "annealed_mean"},
+  {"name": "up", "op": "upsample", "mode": "bilinear"}]})";
+
+Model hint_model() {
+  std::string json = hint_architecture;
+  json.replace(json.find("BINS"), 4, std::to_string(AbBins::gamut().count()));
+  auto architecture = parse_architecture(json, "hinted.json");
+  REQUIRE(architecture.is_ok());
+  auto model = create_model(architecture.value(), 9);
+  REQUIRE(model.is_ok());
+  return std::move(model.value());
+}
+
+Image photo(int width, int height) {
+  Image image(width, height, 3);
+  for (size_t i = 0; i < image.data.size(); ++i) image.data[i] = uint8_t((i * 29 + i / 11) % 241);
+  return image;
+}
+
+}  // namespace
+
+TEST_CASE("hint colours and hint lists parse, and bad ones are refused with the text quoted") {
+  auto red = parse_hint_color("#ff0000");
+  REQUIRE(red.is_ok());
+  const Lab lab = srgb_to_lab(1, 0, 0);
+  CHECK(red->a == Approx(lab.a));
+  CHECK(red->b == Approx(lab.b));
+  CHECK(parse_hint_color("A0C0FF").is_ok());
+  for (const char* bad : {"#ff00", "#gg0000", "", "#ff00000", "red"}) {
+    CHECK_THAT(parse_hint_color(bad).message(), Catch::Contains("is not #rrggbb"));
+  }
+  auto hint = parse_hint("12,34,#00ff00");
+  REQUIRE(hint.is_ok());
+  CHECK(hint->x == 12);
+  CHECK(hint->y == 34);
+  for (const char* bad : {"12,#00ff00", "-1,3,#00ff00", "1.5,3,#00ff00", "a,b,#00ff00", "1,2"}) {
+    CHECK_THAT(parse_hint(bad).message(), Catch::Contains("is not X,Y,#rrggbb"));
+  }
+  auto list = parse_hints_json(R"([{"x": 1, "y": 2, "color": "#102030"}, {"x": 3, "y": 4, "color": "#ffffff"}])", "h.json");
+  REQUIRE(list.is_ok());
+  CHECK(list->size() == 2);
+  CHECK((*list)[1].x == 3);
+  CHECK_THAT(parse_hints_json("{", "h.json").message(), Catch::Contains("h.json: not valid JSON"));
+  CHECK_THAT(parse_hints_json(R"({"x": 1})", "h.json").message(), Catch::Contains("expected a list"));
+  CHECK_THAT(parse_hints_json(R"([{"x": 1, "y": 2, "colour": "#ffffff"}])", "h.json").message(), Catch::Contains("hint #1 must be"));
+  CHECK_THAT(parse_hints_json(R"([{"x": 1, "y": 2.5, "color": "#ffffff"}])", "h.json").message(), Catch::Contains("x and y"));
+  CHECK_THAT(parse_hints_json(R"([{"x": 1, "y": 2, "color": "#fff"}])", "h.json").message(), Catch::Contains("is not #rrggbb"));
+}
+
+TEST_CASE("the network input holds L, then the hints over their patches") {
+  const Model model = hint_model();
+  REQUIRE(takes_hints(model.architecture));
+  CHECK(input_channel(model.architecture, "lightness") == 0);
+  CHECK(input_channel(model.architecture, "hint_ab") == 1);
+  CHECK(input_channel(model.architecture, "hint_mask") == 3);
+  Tensor lightness(1, 8, 8, 1);
+  reference::fill_pattern(lightness.data, 2);
+  auto input = network_input(model.architecture, lightness);
+  REQUIRE(input.is_ok());
+  REQUIRE(input->shape == Shape{1, 8, 8, 4});
+  place_hint(input.value(), model.architecture, 0, 6, 6, 3, 0.25f, -0.5f);  // clipped at the edge
+  int masked = 0;
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x) {
+      CHECK(input->at(0, y, x, 0) == lightness.at(0, y, x, 0));
+      const bool in_patch = x >= 6 && y >= 6;
+      masked += input->at(0, y, x, 3) == 1.0f;
+      CHECK(input->at(0, y, x, 1) == (in_patch ? 0.25f : 0.0f));
+      CHECK(input->at(0, y, x, 2) == (in_patch ? -0.5f : 0.0f));
+    }
+  CHECK(masked == 4);
+}
+
+TEST_CASE("simulated hints: some samples get none, each point carries its patch's mean colour, same stream same hints") {
+  const Model model = hint_model();
+  Tensor lightness(64, 16, 16, 1), ab(64, 16, 16, 2);
+  reference::fill_pattern(ab.data, 4);
+  auto a = network_input(model.architecture, lightness), b = network_input(model.architecture, lightness);
+  Random rng_a(5, 1), rng_b(5, 1);
+  simulate_hints(a.value(), model.architecture, ab, rng_a);
+  simulate_hints(b.value(), model.architecture, ab, rng_b);
+  CHECK(a->data == b->data);
+  int without = 0;
+  for (int n = 0; n < 64; ++n) {
+    int masked = 0;
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x) {
+        const bool mask = a->at(n, y, x, 3) == 1.0f;
+        masked += mask;
+        if (!mask) CHECK((a->at(n, y, x, 1) == 0.0f && a->at(n, y, x, 2) == 0.0f));
+        if (mask) CHECK(std::fabs(a->at(n, y, x, 1)) <= 1.0f);  // a mean of ab / 128 values in [-1, 1]
+      }
+    without += masked == 0;
+  }
+  CHECK(without > 16);  // half of the samples on average
+  CHECK(without < 48);
+}
+
+TEST_CASE("evaluation hints are drawn inside the photo, the same for the same seed") {
+  const Image image = photo(40, 30);
+  const auto a = sample_hints(image, 10, 77), b = sample_hints(image, 10, 77), c = sample_hints(image, 10, 78);
+  REQUIRE(a.size() == 10);
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK((a[i].x >= 0 && a[i].x < 40 && a[i].y >= 0 && a[i].y < 30));
+    CHECK((a[i].x == b[i].x && a[i].y == b[i].y && a[i].a == b[i].a));
+  }
+  bool differs = false;
+  for (size_t i = 0; i < a.size(); ++i) differs = differs || a[i].x != c[i].x || a[i].y != c[i].y;
+  CHECK(differs);
+}
+
+TEST_CASE("a hint model colourises with and without hints; bad hints are refused; it suggests colours") {
+  ColorizerOptions options;
+  options.backend = "simd";
+  auto colorizer = Colorizer::create(hint_model(), options);
+  REQUIRE(colorizer.is_ok());
+  Colorizer& c = *colorizer.value();
+  const Image image = photo(48, 40);
+  auto plain = c.colorize(image.view());
+  auto again = c.colorize(image.view(), {});
+  REQUIRE(plain.is_ok());
+  CHECK(plain->data == again->data);
+  ColorHint hint = parse_hint("20,20,#20c040").value();
+  auto hinted = c.colorize(image.view(), {hint});
+  REQUIRE(hinted.is_ok());
+  CHECK(hinted->data != plain->data);  // the hint reaches the network
+  hint.x = 48;
+  CHECK_THAT(c.colorize(image.view(), {hint}).message(), Catch::Contains("hint #1 at 48,20 is outside the 48x40 image"));
+  CHECK_THAT(c.colorize(image.view(), std::vector<ColorHint>(kMaxHints + 1)).message(), Catch::Contains("more than the 1000"));
+
+  auto suggestions = c.suggest(image.view(), 10, 12, 5);
+  REQUIRE(suggestions.is_ok());
+  REQUIRE(suggestions->size() == 5);
+  for (size_t i = 1; i < suggestions->size(); ++i) {
+    CHECK((*suggestions)[i - 1].probability >= (*suggestions)[i].probability);
+    for (size_t j = 0; j < i; ++j)
+      CHECK(std::hypot((*suggestions)[i].a - (*suggestions)[j].a, (*suggestions)[i].b - (*suggestions)[j].b) >= 15.0f);
+  }
+  CHECK_THAT(c.suggest(image.view(), 48, 0, 5).message(), Catch::Contains("outside"));
+}
