@@ -7,6 +7,7 @@
 
 #include "ab_bins.h"
 #include "colorizer.h"
+#include "evaluation.h"
 #include "hints.h"
 #include "metrics.h"
 
@@ -136,17 +137,27 @@ Status Trainer::validate(TrainingData& data, MetricsRow& row) {
   options.backend = backend_.name();
   auto colorizer = Colorizer::create(model_, options);
   if (!colorizer) return colorizer.status();
-  MetricsMean mean;
+  MetricsMean mean, hinted;
+  const bool hints = colorizer.value()->takes_hints();
+  int index = 0;
   for (const Image* original : data.validation_photos()) {
-    auto colorized = colorizer.value()->colorize(original->view());
-    if (!colorized) return colorized.status();
-    ColorMetrics m;
-    compare_colors(colorized.value(), *original, m);
-    mean.add(m);
+    for (const bool with_hints : {false, true}) {
+      if (with_hints && !hints) continue;
+      // Each photo's hints are fixed by its place in the split, so epochs compare like with like.
+      const std::vector<ColorHint> given =
+          with_hints ? sample_hints(*original, kValidationHints, hint_seed("validation", index)) : std::vector<ColorHint>{};
+      auto colorized = colorizer.value()->colorize(original->view(), given);
+      if (!colorized) return colorized.status();
+      ColorMetrics m;
+      compare_colors(colorized.value(), *original, m);
+      (with_hints ? hinted : mean).add(m);
+    }
+    ++index;
   }
   row.val_psnr = mean.psnr();
   row.val_colorfulness = mean.colorfulness_ratio();
   row.val_auc = mean.auc();
+  if (hints) row.val_psnr_hints = hinted.psnr(), row.val_auc_hints = hinted.auc();
   return Status::ok();
 }
 

@@ -30,7 +30,12 @@ struct MetricsRow {
   double images_per_second = NAN;
   // Whole validation photos colourised from their L (means, as `tint eval`); NaN when not measured.
   double val_psnr = NAN, val_colorfulness = NAN, val_auc = NAN;
+  // The same with kValidationHints simulated hints per photo (hint models only).
+  double val_psnr_hints = NAN, val_auc_hints = NAN;
 };
+
+// How many hints training's validation gives each photo for its with-hints figures.
+inline constexpr int kValidationHints = 10;
 
 // Where the batches come from: natively src/io's Dataset and BatchLoader.
 class TrainingData {

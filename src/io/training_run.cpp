@@ -58,12 +58,14 @@ Status write_text(const std::string& path, const std::string& text) {
 }
 
 Status write_metrics_csv(const std::string& path, const std::vector<MetricsRow>& rows) {
-  std::string text = "step,epoch,train_loss,val_loss,lr,images_per_s,val_psnr,val_colorfulness,val_auc\n";
+  std::string text =
+      "step,epoch,train_loss,val_loss,lr,images_per_s,val_psnr,val_colorfulness,val_auc,val_psnr_hints,val_auc_hints\n";
   for (const auto& row : rows) {
     text += std::to_string(row.step) + "," + std::to_string(row.epoch) + "," + format_number(row.train_loss) + "," +
             format_number(row.val_loss) + "," + format_number(row.learning_rate) + "," +
             format_number(row.images_per_second) + "," + format_number(row.val_psnr) + "," +
-            format_number(row.val_colorfulness) + "," + format_number(row.val_auc) + "\n";
+            format_number(row.val_colorfulness) + "," + format_number(row.val_auc) + "," +
+            format_number(row.val_psnr_hints) + "," + format_number(row.val_auc_hints) + "\n";
   }
   return write_text(path, text);
 }
@@ -76,12 +78,12 @@ std::vector<MetricsRow> read_metrics_csv(const std::string& path, int64_t up_to_
   std::getline(file, line);  // header
   while (std::getline(file, line)) {
     std::stringstream fields(line);
-    std::string cell[9];  // files from before the validation metrics have 6 columns
+    std::string cell[11];  // older files have 6 or 9 columns: the rest read as NaN
     for (auto& c : cell) std::getline(fields, c, ',');
     auto number = [](const std::string& c) { return c.empty() ? NAN : std::strtod(c.c_str(), nullptr); };
     MetricsRow row{std::strtoll(cell[0].c_str(), nullptr, 10), std::atoi(cell[1].c_str()), number(cell[2]),
                    number(cell[3]), number(cell[4]), number(cell[5]), number(cell[6]), number(cell[7]),
-                   number(cell[8])};
+                   number(cell[8]), number(cell[9]), number(cell[10])};
     if (row.step <= up_to_step) rows.push_back(row);
   }
   return rows;
@@ -250,6 +252,10 @@ TrainerHooks file_hooks(const std::string& out) {
       std::fprintf(stderr, "epoch %d/%d done: train loss %.5f, validation loss %s, PSNR %.2f dB, colourfulness %.3f, AuC %.4f\n",
                    epoch + 1, epochs, row.train_loss, format_number(row.val_loss).c_str(), row.val_psnr,
                    row.val_colorfulness, row.val_auc);
+      if (!std::isnan(row.val_psnr_hints)) {
+        std::fprintf(stderr, "  with %d hints per photo: PSNR %.2f dB, AuC %.4f\n", kValidationHints, row.val_psnr_hints,
+                     row.val_auc_hints);
+      }
     } else {
       std::fprintf(stderr, "epoch %d/%d done: train loss %.5f, validation loss n/a (no validation images)\n", epoch + 1,
                    epochs, row.train_loss);

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <vector>
 
+#include "ab_bins.h"
 #include "file_io.h"
 #include "run_tint.h"
 #include "image_io.h"
@@ -97,14 +98,15 @@ std::vector<ValidationRow> validation_rows(const std::string& path) {
   std::ifstream metrics(path);
   std::string header;
   std::getline(metrics, header);
-  CHECK(header == "step,epoch,train_loss,val_loss,lr,images_per_s,val_psnr,val_colorfulness,val_auc");
+  CHECK(header ==
+        "step,epoch,train_loss,val_loss,lr,images_per_s,val_psnr,val_colorfulness,val_auc,val_psnr_hints,val_auc_hints");
   std::vector<ValidationRow> rows;
   for (std::string line; std::getline(metrics, line);) {
     std::vector<std::string> cells;
     std::stringstream fields(line);
     for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
     if (cells.size() < 4 || cells[3].empty()) continue;
-    REQUIRE(cells.size() == 9);
+    REQUIRE(cells.size() >= 9);  // the with-hints columns stay empty for a model without hint inputs
     rows.push_back({std::stoll(cells[0]), std::stod(cells[3]), std::stod(cells[6]), std::stod(cells[7]), std::stod(cells[8])});
   }
   return rows;
@@ -142,6 +144,38 @@ TEST_CASE("tint train writes weights, checkpoint, metrics and curves") {
   const TintRun colorize = run_tint("colorize " + ws.data + "/p0.jpg -o " + ws.path("c.png") + " --model " + ws.path("run/best.safetensors"));
   INFO(colorize.output);
   CHECK(colorize.status == 0);
+}
+
+TEST_CASE("tint train: a hint model with a classification head and two losses trains, validates with hints and resumes exactly") {
+  Workspace ws;
+  const std::string hint_arch = ws.path("hint.json");
+  std::ofstream(hint_arch) << R"({"name": "tiny-hints", "inputs": ["lightness", "hint_ab", "hint_mask"], "working_size": 32,
+    "layers": [{"name": "enc", "op": "conv", "out": 8, "stride": 2, "activation": "relu"},
+               {"name": "logits", "op": "conv", "out": )" + std::to_string(AbBins::gamut().count()) + R"(},
+               {"name": "probs", "op": "softmax"}, {"name": "ab", "op": "annealed_mean"},
+               {"name": "up", "op": "upsample", "mode": "bilinear"}],
+    "losses": [{"layer": "logits", "type": "cross_entropy"}, {"layer": "ab", "type": "mse", "weight": 10}]})";
+  auto with_arch = [&](const std::string& out, const std::string& extra) {
+    std::string command = ws.train(out, extra);
+    command.replace(command.find(ws.arch), ws.arch.size(), hint_arch);
+    return command;
+  };
+  TintRun run = run_tint(with_arch("straight", ""));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK(run.output.find("with 10 hints per photo: PSNR") != std::string::npos);
+  std::ifstream metrics(ws.path("straight/metrics.csv"));
+  std::string line, last_epoch;
+  while (std::getline(metrics, line))
+    if (line.find(",,") == std::string::npos && line.back() != ',') last_epoch = line;
+  CHECK(!last_epoch.empty());  // an epoch row with every column, the with-hints ones included
+  run = run_tint(with_arch("pieces", "--max-steps 2"));
+  REQUIRE(run.status == 130);
+  run = run_tint(with_arch("pieces", "--resume " + ws.path("pieces/checkpoint.safetensors")));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  const Model straight = load(ws.path("straight/last.safetensors")), pieces = load(ws.path("pieces/last.safetensors"));
+  for (size_t p = 0; p < straight.parameters.size(); ++p) CHECK(straight.parameters[p].values == pieces.parameters[p].values);
 }
 
 TEST_CASE("tint train --select auc keeps the epoch with the highest validation AuC") {
