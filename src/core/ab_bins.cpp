@@ -46,8 +46,10 @@ int AbBins::nearest(float a, float b, int k, int* bins) const {
         found.push_back({da * da + db * db, bin});
       }
     }
-    // Every bin outside this ring is at least radius * grid - grid / 2 away.
-    const float reach = kGrid * (float(radius) + 0.5f);
+    // Every bin outside this ring is at least (radius + 1) grid cells from the centre cell, less
+    // how far (a, b) lies from that cell's centre (more than half a cell when it was clamped).
+    const float slack = std::max(std::fabs(a - kGrid * float(ci - kOffset)), std::fabs(b - kGrid * float(cj - kOffset)));
+    const float reach = kGrid * float(radius + 1) - slack;
     if (int(found.size()) >= k &&
         std::count_if(found.begin(), found.end(), [&](const auto& f) { return f.first <= reach * reach; }) >= k) {
       break;

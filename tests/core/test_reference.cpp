@@ -1,6 +1,9 @@
-// tint against PyTorch 1.13 on one tiny model and batch (tools/reference/make_reference.py wrote
-// the dump; CI needs no torch): every activation, the loss, every gradient, and the parameters
-// after 5 steps of Adam, AdamW and clipped Adam. Prints the max difference per tensor.
+// tint against PyTorch 1.13 on two tiny models and batches (tools/reference/make_reference.py
+// wrote the dumps; CI needs no torch). The first: every activation, the loss, every gradient, and
+// the parameters after 5 steps of Adam, AdamW and clipped Adam. The second, a classification head
+// with hint inputs: the gamut ab bins, the class-rebalancing weights, softmax, annealed_mean, the
+// declared losses (ab cross-entropy + MSE), their gradients and 5 Adam steps. Prints the max
+// difference per tensor.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -8,6 +11,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "ab_bins.h"
+#include "graph.h"
+#include "hints.h"
 #include "loss.h"
 #include "safetensors.h"
 #include "train.h"
@@ -51,13 +57,14 @@ Tensor tensor_of(const TensorEntry& e) {
 struct Reference {
   Model model;
   TensorFile dump;
-  Reference() {
-    const auto model_bytes = read_bytes(std::string(TINT_TEST_DATA_DIR) + "/reference_model.safetensors");
-    auto loaded = load_model(model_bytes.data(), model_bytes.size(), "reference_model.safetensors");
+  explicit Reference(const std::string& model_file = "reference_model.safetensors",
+                     const std::string& dump_file = "reference_dump.safetensors") {
+    const auto model_bytes = read_bytes(std::string(TINT_TEST_DATA_DIR) + "/" + model_file);
+    auto loaded = load_model(model_bytes.data(), model_bytes.size(), model_file);
     REQUIRE(loaded.is_ok());
     model = std::move(loaded.value());
-    const auto dump_bytes = read_bytes(std::string(TINT_TEST_DATA_DIR) + "/reference_dump.safetensors");
-    auto parsed = parse_safetensors(dump_bytes.data(), dump_bytes.size(), "reference_dump.safetensors");
+    const auto dump_bytes = read_bytes(std::string(TINT_TEST_DATA_DIR) + "/" + dump_file);
+    auto parsed = parse_safetensors(dump_bytes.data(), dump_bytes.size(), dump_file);
     REQUIRE(parsed.is_ok());
     dump = std::move(parsed.value());
   }
@@ -126,6 +133,94 @@ TEST_CASE("5 steps of Adam, AdamW and clipped Adam match PyTorch") {
         const std::string name = variant.prefix + parameter.name;
         CHECK(compare(name, parameter.values.data(), entry(ref.dump, name).values, parameter.values.size()) < 5e-5);
       }
+    }
+  }
+}
+
+TEST_CASE("a hint-input classification head matches PyTorch: bins, class weights, objective, gradients, Adam") {
+  Reference ref("reference_head_model.safetensors", "reference_head_dump.safetensors");
+  const Architecture& architecture = ref.model.architecture;
+  const Tensor input = tensor_of(entry(ref.dump, "input")), target = tensor_of(entry(ref.dump, "target"));
+  REQUIRE(architecture.input_channels == 4);
+  REQUIRE(takes_hints(architecture));
+  REQUIRE(architecture.losses.size() == 2);
+  REQUIRE(architecture.losses[0].type == "cross_entropy");
+
+  // The dump's input is tint's layout: the lightness channel plus the hints of make_reference.py's
+  // HEAD_HINTS (sample, x0, y0, size, a/128, b/128), placed as place_hint does.
+  Tensor lightness(input.shape.n, input.shape.h, input.shape.w, 1);
+  const int l = input_channel(architecture, "lightness");
+  for (size_t p = 0; p < lightness.size(); ++p) lightness.data[p] = input.data[p * 4 + size_t(l)];
+  auto assembled = network_input(architecture, lightness);
+  REQUIRE(assembled.is_ok());
+  place_hint(assembled.value(), architecture, 0, 3, 2, 1, 0.30f, -0.20f);
+  place_hint(assembled.value(), architecture, 0, 8, 5, 2, -0.10f, 0.45f);
+  place_hint(assembled.value(), architecture, 1, 10, 0, 3, 0.20f, 0.40f);
+  CHECK(assembled.value().data == input.data);
+
+  // The same gamut bins, in the same order.
+  const AbBins& bins = AbBins::gamut();
+  const TensorEntry& centres = entry(ref.dump, "gamut_bins");
+  REQUIRE(centres.shape == std::vector<int64_t>{bins.count(), 2});
+  int mismatched = 0;
+  for (int k = 0; k < bins.count(); ++k)
+    mismatched += bins.a(k) != centres.values[size_t(2 * k)] || bins.b(k) != centres.values[size_t(2 * k + 1)];
+  CHECK(mismatched == 0);
+
+  // The class weights from the dump's prior (computed in double on both sides).
+  const auto& prior_values = entry(ref.dump, "prior").values;
+  const std::vector<double> prior(prior_values.begin(), prior_values.end());
+  const std::vector<float> class_weights = rebalancing_weights(prior, bins, float(architecture.losses[0].rebalance));
+  CHECK(compare("class_weights", class_weights.data(), entry(ref.dump, "class_weights").values, class_weights.size()) < 1e-6);
+
+  auto objective_made = TrainingObjective::create(ref.model, 0, prior);
+  REQUIRE(objective_made.is_ok());
+  const TrainingObjective& objective = objective_made.value();
+  for (const auto& backend_name : available_backends()) {
+    std::printf("head, %s:\n", backend_name.c_str());
+    auto backend = make_backend(backend_name, 1);
+    Model model = ref.model;
+    auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
+    REQUIRE(graph_made.is_ok());
+    Graph& graph = *graph_made.value();
+    REQUIRE(graph.forward(input, nullptr).is_ok());
+    for (size_t i = 0; i < model.architecture.layers.size(); ++i) {
+      const std::string name = model.architecture.layers[i].name;
+      const auto& expected = entry(ref.dump, "activation." + name);
+      CHECK(compare("activation." + name, graph.activation(i).ptr(), expected.values, graph.activation(i).size()) < 1e-5);
+    }
+    std::vector<Graph::Seed> seeds;
+    const double loss = objective.evaluate(graph, target, &seeds);
+    CHECK(loss == Approx(entry(ref.dump, "loss").values[0]).epsilon(1e-6));
+    Tensor grad_input;
+    REQUIRE(graph.backward(std::move(seeds), &grad_input).is_ok());
+    for (size_t p = 0; p < model.parameters.size(); ++p) {
+      const std::string name = "grad." + model.parameters[p].name;
+      CHECK(compare(name, graph.gradients()[p].data(), entry(ref.dump, name).values, graph.gradients()[p].size()) < 1e-5);
+    }
+    CHECK(compare("grad.input", grad_input.ptr(), entry(ref.dump, "grad.input").values, grad_input.size()) < 1e-5);
+  }
+
+  // 5 Adam steps through train_step (no dropout, so the seed does not matter).
+  for (const auto& backend_name : available_backends()) {
+    std::printf("head adam5., %s:\n", backend_name.c_str());
+    auto backend = make_backend(backend_name, 1);
+    Model model = ref.model;
+    auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
+    REQUIRE(graph_made.is_ok());
+    Graph& graph = *graph_made.value();
+    AdamOptions options;
+    options.learning_rate = 1e-2f;
+    Adam adam(options, model.parameters);
+    const auto& losses = entry(ref.dump, "losses").values;
+    for (int step = 0; step < 5; ++step) {
+      auto loss = train_step(graph, model, adam, input, target, objective, 1, step);
+      REQUIRE(loss.is_ok());
+      CHECK(loss.value() == Approx(losses[size_t(step)]).epsilon(1e-5));
+    }
+    for (const auto& parameter : model.parameters) {
+      const std::string name = "adam5." + parameter.name;
+      CHECK(compare(name, parameter.values.data(), entry(ref.dump, name).values, parameter.values.size()) < 5e-5);
     }
   }
 }

@@ -25,7 +25,9 @@ def main(argv):
     multiple = tint_torch.stride_multiple(architecture)
     size = int(argv[2]) if len(argv) == 3 else 64
     size = -(-max(size, 1) // multiple) * multiple
-    x = torch.rand((1, 1, size, size), generator=torch.Generator().manual_seed(0))
+    channels = architecture.get("input_channels", 1)  # L, and for hint models the (empty) hint channels
+    x = torch.zeros((1, channels, size, size))
+    x[:, :1] = torch.rand((1, 1, size, size), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         y = model(x)
     parameters = sum(p.numel() for p in model.parameters())

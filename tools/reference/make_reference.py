@@ -1,11 +1,16 @@
 #!/usr/bin/python3
 """Usage: /usr/bin/python3 tools/reference/make_reference.py   (from anywhere; no arguments)
 
-Regenerates the committed PyTorch reference for tint's training code:
+Regenerates the committed PyTorch references for tint's training code:
   tests/data/reference_model.safetensors  a tiny tint model (PyTorch default init, fixed seed)
   tests/data/reference_dump.safetensors   one batch through it: activations, loss, every
                                           gradient, and the parameters after 5 optimiser steps
                                           (Adam, AdamW, Adam with gradient clipping)
+  tests/data/reference_head_model.safetensors  a tiny classification-head model with hint inputs
+                                          (softmax, annealed_mean, two declared losses)
+  tests/data/reference_head_dump.safetensors   one batch through it: the gamut bins, the prior
+                                          and its class weights, activations, the objective,
+                                          every gradient, the parameters after 5 Adam steps
 Tensor names and conventions are in tools/reference/README.md. Deterministic: on the same
 machine and torch, a rerun writes byte-identical files. Needs python3-torch (Debian's, under
 /usr/bin/python3); the C++ tests that read the files do not.
@@ -27,6 +32,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DATA = os.path.join(REPO, "tests", "data")
 MODEL_PATH = os.path.join(DATA, "reference_model.safetensors")
 DUMP_PATH = os.path.join(DATA, "reference_dump.safetensors")
+HEAD_MODEL_PATH = os.path.join(DATA, "reference_head_model.safetensors")
+HEAD_DUMP_PATH = os.path.join(DATA, "reference_head_dump.safetensors")
 COMMAND = "/usr/bin/python3 tools/reference/make_reference.py"
 
 # Every op of the schema: conv stride 1 and 2, ReLU and none, both upsample modes, concat and add
@@ -231,5 +238,213 @@ def main():
     print("clip5 gradient norms before clipping " + " ".join(f"{v:.6g}" for v in norms))
 
 
+# --- the second reference: a classification head with hint inputs ---------------------------
+
+# Hint inputs (L/100, a/128 and b/128 of the hints, their mask), a stride-2 encoder, logits over
+# the Q = 224 gamut ab bins, softmax, annealed mean (T 0.38), back up to the input resolution.
+# Two declared losses: the rebalanced ab cross-entropy on the logits and MSE (x10) on the decoded
+# ab, both at half resolution against the averaged-down target; the final upsample has none.
+HEAD_ARCHITECTURE = {
+    "name": "reference-head",
+    "inputs": ["lightness", "hint_ab", "hint_mask"],
+    "input_channels": 4,
+    "working_size": 16,
+    "layers": [
+        {"name": "enc", "op": "conv", "out": 6, "stride": 2, "activation": "relu"},
+        {"name": "logits", "op": "conv", "out": 224, "stride": 1, "activation": "none"},
+        {"name": "prob", "op": "softmax"},
+        {"name": "ab", "op": "annealed_mean", "temperature": 0.38},
+        {"name": "up", "op": "upsample", "mode": "bilinear"},
+    ],
+    "losses": [
+        {"layer": "logits", "type": "cross_entropy", "weight": 1, "rebalance": 0.5, "sigma": 5},
+        {"layer": "ab", "type": "mse", "weight": 10},
+    ],
+}
+HEAD_BATCH, HEAD_HEIGHT, HEAD_WIDTH = 2, 8, 12
+HEAD_MODEL_SEED = 4
+HEAD_BATCH_SEED = 3
+# Hints placed by hand: (sample, x0, y0, size, a/128, b/128), as hints.h place_hint does.
+HEAD_HINTS = [(0, 3, 2, 1, 0.30, -0.20), (0, 8, 5, 2, -0.10, 0.45), (1, 10, 0, 3, 0.20, 0.40)]
+# A sample's target: a base colour (ab/128) plus uniform noise of this amplitude.
+HEAD_TARGET_BASES = [(0.25, 0.35), (-0.30, 0.10)]
+HEAD_TARGET_NOISE = 0.15
+# The soft encoding must not rest on a near tie (which bin is nearest, which are the 5 nearest):
+# smallest relative gap between the squared distances that decide it.
+MIN_TIE_GAP = 1e-3
+
+
+def head_prior():
+    """A fixed, smooth, non-uniform prior over the gamut bins: a Gaussian around a slightly warm
+    grey (sigma 35) times a ripple over the index, normalised; float32 (as the dump holds it)."""
+    centres = tint_torch.gamut_bins().astype("float64")
+    k = torch.arange(len(centres), dtype=torch.float64)
+    a, b = torch.from_numpy(centres[:, 0]), torch.from_numpy(centres[:, 1])
+    prior = torch.exp(-((a - 5) ** 2 + (b - 10) ** 2) / (2 * 35.0 ** 2)) * (1.25 + torch.sin(0.7 * k))
+    return (prior / prior.sum()).float()
+
+
+def head_batch(seed):
+    """(input NCHW [N, 4, H, W], ab target NCHW [N, 2, H, W] = ab/128), float32."""
+    generator = torch.Generator().manual_seed(seed)
+    lightness = torch.rand((HEAD_BATCH, 1, HEAD_HEIGHT, HEAD_WIDTH), generator=generator)
+    x = torch.zeros((HEAD_BATCH, 4, HEAD_HEIGHT, HEAD_WIDTH))
+    x[:, tint_torch.input_channel(HEAD_ARCHITECTURE, "lightness")] = lightness[:, 0]
+    ab, mask = (tint_torch.input_channel(HEAD_ARCHITECTURE, name) for name in ("hint_ab", "hint_mask"))
+    for n, x0, y0, size, a, b in HEAD_HINTS:
+        x[n, ab, y0:y0 + size, x0:x0 + size] = a
+        x[n, ab + 1, y0:y0 + size, x0:x0 + size] = b
+        x[n, mask, y0:y0 + size, x0:x0 + size] = 1.0
+    noise = torch.rand((HEAD_BATCH, 2, HEAD_HEIGHT, HEAD_WIDTH), generator=generator)
+    base = torch.tensor(HEAD_TARGET_BASES).reshape(HEAD_BATCH, 2, 1, 1)
+    target = base + (noise * 2 - 1) * HEAD_TARGET_NOISE
+    return x, target
+
+
+def head_model(state):
+    model = tint_torch.TintNet(HEAD_ARCHITECTURE).to(next(iter(state.values())).dtype)
+    model.load_state_dict(copy.deepcopy(state))
+    return model.train()
+
+
+def head_reference(initial, x, objective, targets):
+    """Everything the head dump holds that the network computes (activations, the objective, its
+    terms, every gradient, 5 Adam steps), and the smallest |ReLU input| over every forward."""
+    model = head_model(initial)
+    x_leaf = x.clone().requires_grad_(True)
+    activations, pre = {}, {}
+    model(x_leaf, activations=activations, preactivations=pre)
+    for t in activations.values():
+        t.retain_grad()
+    loss, terms = objective(activations, targets)
+    loss.backward()
+    margin = min(p.detach().abs().min().item() for p in pre.values())
+
+    dump = {}
+    for name, t in activations.items():
+        dump[f"activation.{name}"] = nhwc(t)
+    dump["loss"] = loss.detach().reshape(1)
+    dump["loss.terms"] = torch.stack([t.detach() for t in terms])
+    for name, t in activations.items():
+        if t.grad is not None:  # the final upsample feeds no loss
+            dump[f"grad.activation.{name}"] = nhwc(t.grad)
+    for name, p in model.named_parameters():
+        dump[f"grad.{name}"] = p.grad.detach().clone()
+    dump["grad.input"] = nhwc(x_leaf.grad)
+
+    model = head_model(initial)
+    optimizer = torch.optim.Adam(model.parameters(), **ADAM)
+    losses = []
+    for _ in range(STEPS):
+        optimizer.zero_grad(set_to_none=True)
+        activations, pre = {}, {}
+        model(x, activations=activations, preactivations=pre)
+        step_loss, _ = objective(activations, targets)
+        margin = min([margin] + [p.detach().abs().min().item() for p in pre.values()])
+        step_loss.backward()
+        optimizer.step()
+        losses.append(step_loss.item())
+    for name, value in model.state_dict().items():
+        dump[f"adam5.{name}"] = value
+    dump["losses"] = torch.tensor(losses)
+    assert losses[0] == loss.item()
+    return dump, margin
+
+
+def main_head():
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(DATA, exist_ok=True)
+
+    torch.manual_seed(HEAD_MODEL_SEED)
+    model = tint_torch.TintNet(HEAD_ARCHITECTURE)
+    initial = copy.deepcopy(model.state_dict())
+    multiple = tint_torch.stride_multiple(HEAD_ARCHITECTURE)
+    assert HEAD_HEIGHT % multiple == 0 and HEAD_WIDTH % multiple == 0
+
+    _, _, gamut_margin = tint_torch._gamut()
+    centres = torch.from_numpy(tint_torch.gamut_bins())
+    assert len(centres) == 224, len(centres)
+    prior = head_prior()
+    x, target = head_batch(HEAD_BATCH_SEED)
+    objective = tint_torch.Objective(HEAD_ARCHITECTURE, prior=prior.numpy())
+    (cross_entropy, mse) = objective.terms
+    assert cross_entropy["type"] == "cross_entropy" and mse["type"] == "mse"
+    targets = objective.targets(target.numpy())
+    tie_gap = targets[0][2]
+    if tie_gap < MIN_TIE_GAP:
+        sys.exit(f"a target pixel is {tie_gap:.3g} from a tie between ab bins: pick other targets")
+
+    dump = {"input": nhwc(x), "target": nhwc(target), "prior": prior, "gamut_bins": centres,
+            "class_weights": torch.from_numpy(cross_entropy["class_weights"])}
+    computed, margin = head_reference(initial, x, objective, targets)
+    dump.update(computed)
+    if margin < MIN_RELU_MARGIN:
+        sys.exit(f"smallest |ReLU input| is {margin:.3g} < {MIN_RELU_MARGIN}: pick other seeds")
+    computed64, _ = head_reference({k: v.double() for k, v in initial.items()}, x.double(),
+                                   objective, targets)
+    rounding = {}
+    for name, value in computed.items():
+        exact = computed64[name]
+        deviation = (value.double() - exact).abs().max().item() / max(exact.abs().max().item(),
+                                                                       1e-30)
+        group = "grad.activation" if name.startswith("grad.activation.") else name.split(".")[0]
+        rounding[group] = max(rounding.get(group, 0.0), deviation)
+    if max(rounding.values()) > MAX_ROUNDING:
+        sys.exit(f"float32 vs float64 deviations {rounding} exceed {MAX_ROUNDING}: "
+                 "pick other seeds")
+    # Both sides of ReLU and of the class weights' range are exercised.
+    relu_zero = (dump["activation.enc"] == 0).double().mean().item()
+    assert 0.1 < relu_zero < 0.9, relu_zero
+    pixel_weights = targets[0][1]
+
+    metadata = {
+        "description": "PyTorch reference for tint's classification head: gamut ab bins, class "
+                       "rebalancing, softmax, annealed_mean, the ab cross-entropy and declared "
+                       "losses, one batch through tests/data/reference_head_model.safetensors in "
+                       "training mode. See tools/reference/README.md.",
+        "torch_version": torch.__version__,
+        "command": COMMAND,
+        "model": "tests/data/reference_head_model.safetensors",
+        "loss": "sum over the architecture's losses of weight * loss, each against the target "
+                "averaged down 2x2: 1 * ab cross-entropy (logits; rebalance 0.5 with the prior "
+                "below, sigma 5) + 10 * MSE (ab)",
+        "layouts": "input, target, activation.*, grad.activation.*, grad.input: NHWC; "
+                   "parameters and their gradients: PyTorch layout; gamut_bins: [Q, 2] (a, b) in "
+                   "ab units; prior, class_weights: [Q]",
+        "optimizers": json.dumps({"steps": STEPS,
+                                  "adam5": {"optimizer": "torch.optim.Adam", **ADAM}},
+                                 separators=(",", ":")),
+        "min_relu_margin": f"{margin:.6g}",
+        "min_tie_gap": f"{tie_gap:.6g}",
+        "gamut_margin": f"{gamut_margin:.6g}",
+        "float64_deviation": json.dumps({k: float(f"{v:.2g}") for k, v in rounding.items()},
+                                        separators=(",", ":")),
+    }
+    tint_torch.save_model(HEAD_MODEL_PATH, model, {
+        "description": "tiny classification-head model for tint's PyTorch reference test "
+                       f"(PyTorch default init, torch.manual_seed({HEAD_MODEL_SEED}))",
+        "command": COMMAND})
+    loaded, _, _ = tint_torch.load_model(HEAD_MODEL_PATH)
+    assert list(loaded.state_dict()) == list(initial)
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in initial.items())
+    tint_torch.write_safetensors(HEAD_DUMP_PATH, dump, metadata)
+
+    for path in (HEAD_MODEL_PATH, HEAD_DUMP_PATH):
+        print(f"{os.path.relpath(path, REPO)}: {os.path.getsize(path)} bytes")
+    terms = dump["loss.terms"].tolist()
+    print(f"head: {len(centres)} gamut bins (closest call {gamut_margin:.3g}); loss "
+          f"{dump['loss'].item():.9g} = {cross_entropy['weight']:g} * {terms[0]:.9g} + "
+          f"{mse['weight']:g} * {terms[1]:.9g}; smallest |ReLU input| {margin:.3g}; "
+          f"ReLU zeros {relu_zero:.0%}; smallest tie gap {tie_gap:.3g}")
+    print(f"head: class weights {dump['class_weights'].min().item():.4g} .. "
+          f"{dump['class_weights'].max().item():.4g}; pixel weights {pixel_weights.min():.4g} .. "
+          f"{pixel_weights.max():.4g}")
+    print("head: float32 vs float64, max |difference| / max |value| per group: " +
+          ", ".join(f"{k} {v:.2g}" for k, v in rounding.items()))
+    print("head: adam5 losses " + " ".join(f"{v:.9g}" for v in dump["losses"].tolist()))
+
+
 if __name__ == "__main__":
     main()
+    main_head()
