@@ -21,11 +21,32 @@ export interface ImageLike {
   data: Uint8ClampedArray;
 }
 
+export interface Hint {
+  /** Pixel of the image as given, from the top left. */
+  x: number;
+  y: number;
+  /** '#rrggbb'; its a and b are used, its lightness ignored. */
+  color: string;
+}
+
+export interface Suggestion {
+  /** '#rrggbb' at the pixel's own lightness. */
+  color: string;
+  probability: number;
+}
+
 export interface Tint {
   /** The largest image, in pixels, that colorize() accepts. */
   readonly maxPixels: number;
-  /** Colourises one image (its lightness only); resolves to RGBA pixels of the same size. */
-  colorize(input: ImageData | ImageBitmap | HTMLImageElement | Blob | File | ImageLike): Promise<ImageData | ImageLike>;
+  /** Whether the model takes colour hints, and can suggest colours at a pixel. */
+  readonly takesHints: boolean;
+  readonly canSuggest: boolean;
+  /** Colourises one image (its lightness, and the hints); resolves to RGBA pixels of the same size. */
+  colorize(input: ImageData | ImageBitmap | HTMLImageElement | Blob | File | ImageLike,
+           options?: { hints?: Hint[] }): Promise<ImageData | ImageLike>;
+  /** The model's k (default 5) likeliest distinct colours at pixel (x, y), most likely first. */
+  suggest(input: ImageData | ImageBitmap | HTMLImageElement | Blob | File | ImageLike, x: number, y: number,
+          k?: number, options?: { hints?: Hint[] }): Promise<Suggestion[]>;
   /** Frees the module's memory for this colouriser. */
   dispose(): void;
 }

@@ -59,33 +59,109 @@ export async function createTint(options = {}) {
   // The pixel limit in force: the caller's, else the core's (one source: src/core/image.h).
   const limit = options.maxPixels || module._tint_default_max_pixels();
 
+  // The image's RGBA, checked before anything is allocated for it.
+  async function checkedImage(input) {
+    if (!handle) throw new Error('tint: used after dispose()');
+    const image = await toImageData(input);
+    const { width, height } = image;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
+      throw new Error(`tint: image size ${width}x${height} is not two whole numbers`);
+    }
+    if (width * height > limit) {
+      const describe = (n) => (n >= 1e6 ? `${Number((n / 1e6).toFixed(1))} MP` : `${n} pixels`);
+      throw new Error(`tint: image is ${width}x${height}, above the limit of ${describe(limit)}`);
+    }
+    const bytes = width * height * 4;
+    if (image.data.length !== bytes) {
+      throw new Error(`tint: a ${width}x${height} image needs ${bytes} RGBA bytes, got ${image.data.length}`);
+    }
+    return image;
+  }
+
+  // Hints [{x, y, color}] as the module's packed [x, y, a, b] floats; colours parsed by the core.
+  function packHints(hints, width, height) {
+    if (hints === undefined) return new Float32Array(0);
+    if (!Array.isArray(hints)) throw new Error('tint: hints must be a list of {x, y, color}');
+    if (hints.length > 1000) throw new Error(`tint: ${hints.length} hints, more than the 1000 allowed`);
+    const packed = new Float32Array(4 * hints.length);
+    const text = module._tint_malloc(16), ab = module._tint_malloc(8);
+    try {
+      hints.forEach((hint, i) => {
+        const { x, y, color } = hint ?? {};
+        if (!Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x >= width || y >= height) {
+          throw new Error(`tint: hint #${i + 1} at ${x},${y} is outside the ${width}x${height} image`);
+        }
+        const bytes = new TextEncoder().encode(String(color)).subarray(0, 15);
+        module.HEAPU8.set(bytes, text);
+        module.HEAPU8[text + bytes.length] = 0;
+        if (String(color).length > 15 || !module._tint_parse_color(text, ab)) {
+          throw new Error(`tint: hint #${i + 1}: colour "${color}" is not #rrggbb`);
+        }
+        packed.set([x, y, ...new Float32Array(module.HEAPU8.buffer, ab, 2)], 4 * i);
+      });
+    } finally {
+      module._tint_free(text);
+      module._tint_free(ab);
+    }
+    return packed;
+  }
+
+  // Copies the image (and hints) into the module's heap, runs `work`, frees them.
+  function withHeap(image, hints, work) {
+    const packed = packHints(hints, image.width, image.height);
+    if (packed.length > 0 && !(module._tint_features(handle) & 1)) throw new Error('tint: this model takes no colour hints');
+    const pixels = module._tint_malloc(image.data.length);
+    if (!pixels) throw new Error(`tint: not enough memory for a ${image.width}x${image.height} image`);
+    const hintBytes = module._tint_malloc(Math.max(packed.byteLength, 4));
+    try {
+      module.HEAPU8.set(image.data, pixels);
+      new Float32Array(module.HEAPU8.buffer, hintBytes, packed.length).set(packed);
+      return work(pixels, hintBytes, packed.length / 4);
+    } finally {
+      module._tint_free(hintBytes);
+      module._tint_free(pixels);
+    }
+  }
+
   return {
     /** The largest image (in pixels) colorize() accepts. */
     maxPixels: limit,
-    /** Colourises one image; resolves to an ImageData-like {width, height, data} of the same size. */
-    async colorize(input) {
-      if (!handle) throw new Error('tint: colorize() after dispose()');
-      const image = await toImageData(input);
-      const { width, height } = image;
-      if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
-        throw new Error(`tint: image size ${width}x${height} is not two whole numbers`);
-      }
-      if (width * height > limit) {
-        const describe = (n) => (n >= 1e6 ? `${Number((n / 1e6).toFixed(1))} MP` : `${n} pixels`);
-        throw new Error(`tint: image is ${width}x${height}, above the limit of ${describe(limit)}`);
-      }
-      const bytes = width * height * 4;
-      if (image.data.length !== bytes) {
-        throw new Error(`tint: a ${width}x${height} image needs ${bytes} RGBA bytes, got ${image.data.length}`);
-      }
-      const pixels = module._tint_malloc(bytes);
-      if (!pixels) throw new Error(`tint: not enough memory for a ${width}x${height} image`);
-      module.HEAPU8.set(image.data, pixels);
-      const ok = module._tint_colorize(handle, pixels, width, height);  // in place
-      const data = ok ? new Uint8ClampedArray(module.HEAPU8.subarray(pixels, pixels + bytes)) : null;  // a copy
-      module._tint_free(pixels);
-      if (!ok) throw new Error(`tint: ${error()}`);
-      return typeof ImageData !== 'undefined' ? new ImageData(data, width, height) : { width, height, data };
+    /** Whether the model takes colour hints and can suggest colours at a pixel. */
+    takesHints: (module._tint_features(handle) & 1) !== 0,
+    canSuggest: (module._tint_features(handle) & 2) !== 0,
+    /**
+     * Colourises one image; resolves to an ImageData-like {width, height, data} of the same size.
+     * options.hints: [{x, y, color: '#rrggbb'}] in pixels of the image as given (hint models).
+     */
+    async colorize(input, colorizeOptions = {}) {
+      const image = await checkedImage(input);
+      return withHeap(image, colorizeOptions.hints, (pixels, hints, count) => {
+        const ok = module._tint_colorize_hinted(handle, pixels, image.width, image.height, hints, count);  // in place
+        if (!ok) throw new Error(`tint: ${error()}`);
+        const data = new Uint8ClampedArray(module.HEAPU8.subarray(pixels, pixels + image.data.length));  // a copy
+        return typeof ImageData !== 'undefined' ? new ImageData(data, image.width, image.height) : { width: image.width, height: image.height, data };
+      });
+    },
+    /** The model's k likeliest colours at pixel (x, y): [{color: '#rrggbb', probability}], most likely first. */
+    async suggest(input, x, y, k = 5, suggestOptions = {}) {
+      const image = await checkedImage(input);
+      if (!Number.isInteger(k) || k < 1 || k > 64) throw new Error(`tint: asked for ${k} colours, expected 1 to 64`);
+      return withHeap(image, suggestOptions.hints, (pixels, hints, count) => {
+        const out = module._tint_malloc(k * 7);
+        try {
+          const n = module._tint_suggest(handle, pixels, image.width, image.height, x, y, k, hints, count, out, out + 3 * k + (4 - (3 * k) % 4) % 4);
+          if (n < 0) throw new Error(`tint: ${error()}`);
+          const rgb = module.HEAPU8.subarray(out, out + 3 * n);
+          const probabilities = new Float32Array(module.HEAPU8.buffer, out + 3 * k + (4 - (3 * k) % 4) % 4, n);
+          const hex = (v) => v.toString(16).padStart(2, '0');
+          return Array.from({ length: n }, (_, i) => ({
+            color: `#${hex(rgb[3 * i])}${hex(rgb[3 * i + 1])}${hex(rgb[3 * i + 2])}`,
+            probability: probabilities[i],
+          }));
+        } finally {
+          module._tint_free(out);
+        }
+      });
     },
     dispose() {
       if (handle) module._tint_destroy(handle);

@@ -8,8 +8,10 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "colorizer.h"
+#include "hints.h"
 
 namespace {
 
@@ -37,11 +39,21 @@ EMSCRIPTEN_KEEPALIVE tint::Colorizer* tint_create(const uint8_t* weights, size_t
 
 EMSCRIPTEN_KEEPALIVE void tint_destroy(tint::Colorizer* colorizer) { delete colorizer; }
 
-// Colourises the caller's RGBA8 buffer in place (same size, alpha kept): 1 on success, 0 with
-// tint_last_error(). The core reads each row whole before writing it, so no second full-size
-// buffer is needed (a 64 MP photo is 256 MB per copy).
-EMSCRIPTEN_KEEPALIVE int tint_colorize(tint::Colorizer* colorizer, uint8_t* rgba, int width, int height) {
-  if (!colorizer) return last_error = "no colouriser", 0;
+namespace {
+
+// count hints packed as [x, y, a, b] floats (x, y whole pixels; a, b Lab).
+std::vector<tint::ColorHint> unpack_hints(const float* packed, int count) {
+  std::vector<tint::ColorHint> hints(size_t(count > 0 ? count : 0));
+  for (size_t i = 0; i < hints.size(); ++i) {
+    hints[i].x = int(packed[4 * i]);
+    hints[i].y = int(packed[4 * i + 1]);
+    hints[i].a = packed[4 * i + 2];
+    hints[i].b = packed[4 * i + 3];
+  }
+  return hints;
+}
+
+tint::ImageView rgba_view(const uint8_t* rgba, int width, int height) {
   tint::ImageView image;
   image.data = rgba;
   image.width = width;
@@ -49,8 +61,61 @@ EMSCRIPTEN_KEEPALIVE int tint_colorize(tint::Colorizer* colorizer, uint8_t* rgba
   image.channels = 4;
   image.bits = 8;
   image.bytes = width > 0 && height > 0 ? size_t(width) * size_t(height) * 4 : 0;
-  if (auto status = colorizer->colorize_into(image, rgba); !status) return last_error = status.message(), 0;
+  return image;
+}
+
+}  // namespace
+
+// As tint_colorize, with `count` colour hints packed as [x, y, a, b] floats (models that take
+// hints; the core refuses bad ones with a message).
+EMSCRIPTEN_KEEPALIVE int tint_colorize_hinted(tint::Colorizer* colorizer, uint8_t* rgba, int width, int height,
+                                              const float* hints, int count) {
+  if (!colorizer) return last_error = "no colouriser", 0;
+  if (count < 0 || size_t(count) > tint::kMaxHints) {
+    return last_error = std::to_string(count) + " hints, more than the " + std::to_string(tint::kMaxHints) + " allowed", 0;
+  }
+  auto status = colorizer->colorize_into(rgba_view(rgba, width, height), rgba, unpack_hints(hints, count));
+  if (!status) return last_error = status.message(), 0;
   return 1;
+}
+
+// Colourises the caller's RGBA8 buffer in place (same size, alpha kept): 1 on success, 0 with
+// tint_last_error(). The core reads each row whole before writing it, so no second full-size
+// buffer is needed (a 64 MP photo is 256 MB per copy).
+EMSCRIPTEN_KEEPALIVE int tint_colorize(tint::Colorizer* colorizer, uint8_t* rgba, int width, int height) {
+  if (!colorizer) return last_error = "no colouriser", 0;
+  return tint_colorize_hinted(colorizer, rgba, width, height, nullptr, 0);
+}
+
+// "#rrggbb" -> its Lab a and b in ab[0], ab[1]: 1, or 0 with tint_last_error() (the core's parser,
+// so the page and the CLI accept the same colours).
+EMSCRIPTEN_KEEPALIVE int tint_parse_color(const char* text, float* ab) {
+  auto hint = tint::parse_hint_color(text ? text : "");
+  if (!hint) return last_error = hint.message(), 0;
+  ab[0] = hint->a;
+  ab[1] = hint->b;
+  return 1;
+}
+
+// The k likeliest colours at (x, y) given the hints: writes k x [r, g, b] bytes (each at the
+// pixel's lightness) to rgb and k probabilities to probabilities; returns how many, or -1 with
+// tint_last_error().
+EMSCRIPTEN_KEEPALIVE int tint_suggest(tint::Colorizer* colorizer, const uint8_t* rgba, int width, int height, int x,
+                                      int y, int k, const float* hints, int count, uint8_t* rgb, float* probabilities) {
+  if (!colorizer) return last_error = "no colouriser", -1;
+  if (count < 0 || size_t(count) > tint::kMaxHints) return last_error = "too many hints", -1;
+  auto suggestions = colorizer->suggest(rgba_view(rgba, width, height), x, y, k, unpack_hints(hints, count));
+  if (!suggestions) return last_error = suggestions.message(), -1;
+  for (size_t i = 0; i < suggestions->size(); ++i) {
+    std::memcpy(rgb + 3 * i, (*suggestions)[i].rgb, 3);
+    probabilities[i] = (*suggestions)[i].probability;
+  }
+  return int(suggestions->size());
+}
+
+// Whether the model takes colour hints (1) and can suggest colours (2): a bit set.
+EMSCRIPTEN_KEEPALIVE int tint_features(const tint::Colorizer* colorizer) {
+  return colorizer ? (colorizer->takes_hints() ? 1 : 0) | (colorizer->can_suggest() ? 2 : 0) : 0;
 }
 
 // The core's pixel limit (image.h), so the JS side checks the same number before it allocates.
