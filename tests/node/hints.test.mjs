@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { encodePng } from './png.mjs';
+import { encodePng, decodePng } from './png.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const site = path.join(root, 'build/wasm/site');
@@ -61,6 +61,22 @@ test('suggestions are valid colours, most likely first, and equal the native tin
   const native = execFileSync(nativeTint, ['suggest', file, '33,21', '--top', '5', '--model', hintModel, '--backend', 'simd'])
     .toString().trim().split('\n').map((line) => line.split(/\s+/)[0]);
   assert.deepEqual(suggestions.map((s) => s.color), native);
+  fs.rmSync(folder, { recursive: true });
+});
+
+test('WASM and native agree on a hinted colourisation (softmax, annealed mean, hint inputs) within 1/255', async () => {
+  const image = photo(150, 110);
+  const hints = [{ x: 20, y: 30, color: '#d03020' }, { x: 120, y: 90, color: '#2040e0' }, { x: 75, y: 55, color: '#30b050' }];
+  const wasm = await tint.colorize(image, { hints });
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tint-hints-'));
+  const input = path.join(folder, 'in.png'), output = path.join(folder, 'out.png');
+  fs.writeFileSync(input, encodePng(image));
+  execFileSync(nativeTint, ['colorize', input, '-o', output, '--model', hintModel, '--backend', 'simd', '--threads', '1',
+    ...hints.flatMap((h) => ['--hint', `${h.x},${h.y},${h.color}`])], { stdio: 'pipe' });
+  const native = decodePng(fs.readFileSync(output));
+  let worst = 0;
+  for (let i = 0; i < wasm.data.length; ++i) if (i % 4 !== 3) worst = Math.max(worst, Math.abs(wasm.data[i] - native.data[i]));
+  assert.ok(worst <= 1, `max difference ${worst}/255`);
   fs.rmSync(folder, { recursive: true });
 });
 
