@@ -168,6 +168,7 @@ Result<Tensor> build_input(const Architecture& architecture, const std::vector<f
     place_hint(input.value(), architecture, 0, x - kHintPatch / 2, y - kHintPatch / 2, kHintPatch, hint.a / 128.0f,
                hint.b / 128.0f);
   }
+  if (!hints.empty()) fill_hints(input.value(), architecture, 0);
   return input;
 }
 

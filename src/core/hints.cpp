@@ -46,6 +46,44 @@ void place_hint(Tensor& input, const Architecture& architecture, int n, int x0, 
   }
 }
 
+void fill_hints(Tensor& input, const Architecture& architecture, int n) {
+  const int ab = input_channel(architecture, "hint_ab"), mask = input_channel(architecture, "hint_mask");
+  const int fill = input_channel(architecture, "hint_fill");
+  if (ab < 0 || mask < 0 || fill < 0) return;
+  const int h = input.shape.h, w = input.shape.w;
+  // Nearest hinted pixel by vector propagation: two raster passes over 8-neighbourhoods (forward,
+  // then backward), each pixel keeping the source nearest to it among its neighbours' sources.
+  std::vector<int> source(size_t(h) * w, -1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (input.at(n, y, x, mask) > 0.0f) source[size_t(y) * w + x] = y * w + x;
+  auto distance = [&](int x, int y, int s) {
+    const int dx = x - s % w, dy = y - s / w;
+    return dx * dx + dy * dy;
+  };
+  auto offer = [&](int x, int y, int nx, int ny) {
+    if (nx < 0 || ny < 0 || nx >= w || ny >= h) return;
+    const int candidate = source[size_t(ny) * w + nx];
+    int& mine = source[size_t(y) * w + x];
+    if (candidate >= 0 && (mine < 0 || distance(x, y, candidate) < distance(x, y, mine))) mine = candidate;
+  };
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) offer(x, y, x - 1, y), offer(x, y, x - 1, y - 1), offer(x, y, x, y - 1), offer(x, y, x + 1, y - 1);
+    for (int x = w - 1; x >= 0; --x) offer(x, y, x + 1, y);
+  }
+  for (int y = h - 1; y >= 0; --y) {
+    for (int x = w - 1; x >= 0; --x) offer(x, y, x + 1, y), offer(x, y, x + 1, y + 1), offer(x, y, x, y + 1), offer(x, y, x - 1, y + 1);
+    for (int x = 0; x < w; ++x) offer(x, y, x - 1, y);
+  }
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const int s = source[size_t(y) * w + x];
+      input.at(n, y, x, fill) = s < 0 ? 0.0f : input.at(n, s / w, s % w, ab);
+      input.at(n, y, x, fill + 1) = s < 0 ? 0.0f : input.at(n, s / w, s % w, ab + 1);
+    }
+  }
+}
+
 void simulate_hints(Tensor& input, const Architecture& architecture, const Tensor& ab, Random& rng,
                     const HintSimulation& options) {
   if (!takes_hints(architecture)) return;
@@ -70,6 +108,7 @@ void simulate_hints(Tensor& input, const Architecture& architecture, const Tenso
         for (int x = x0; x < std::min(x0 + size, s.w); ++x) a += ab.at(n, y, x, 0), b += ab.at(n, y, x, 1), ++count;
       place_hint(input, architecture, n, x0, y0, size, float(a / count), float(b / count));
     }
+    fill_hints(input, architecture, n);
   }
 }
 

@@ -35,6 +35,12 @@ bool takes_hints(const Architecture& architecture);
 // Marks a size x size patch (top-left x0, y0; clipped to the tensor) of sample n with ab / 128.
 void place_hint(Tensor& input, const Architecture& architecture, int n, int x0, int y0, int size, float a128, float b128);
 
+// For architectures that also declare "hint_fill": every pixel of sample n gets the hint colour
+// (hint_ab) of its nearest hinted pixel (hint_mask), 0 where the sample has no hints. The dense
+// form of the same hints, so the network starts from the nearest-hint fill and learns to follow
+// the photo's edges. Called after the sample's hints are placed.
+void fill_hints(Tensor& input, const Architecture& architecture, int n);
+
 // How training simulates hints from the true ab of a crop.
 struct HintSimulation {
   double none_share = 0.5;       // share of samples with no hints (the automatic mode)

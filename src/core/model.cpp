@@ -189,6 +189,7 @@ const std::vector<InputSpec>& network_inputs() {
       {"lightness", 1, "L / 100 of the photo at the working size, in [0, 1]"},
       {"hint_ab", 2, "a / 128 and b / 128 of the user's colour hints over their patches, 0 elsewhere (hints.h)"},
       {"hint_mask", 1, "1 on the pixels of a hint's patch, 0 elsewhere"},
+      {"hint_fill", 2, "a / 128 and b / 128 of the nearest hinted pixel everywhere, 0 without hints (fill_hints)"},
   };
   return inputs;
 }

@@ -92,6 +92,31 @@ TEST_CASE("the network input holds L, then the hints over their patches") {
   CHECK(masked == 4);
 }
 
+TEST_CASE("hint_fill gives every pixel its nearest hint's colour") {
+  auto architecture = parse_architecture(R"({"name": "f", "inputs": ["lightness", "hint_ab", "hint_mask", "hint_fill"],
+    "layers": [{"name": "c", "op": "conv", "out": 2}]})", "f.json");
+  REQUIRE(architecture.is_ok());
+  REQUIRE(architecture->input_channels == 6);
+  auto input = network_input(architecture.value(), Tensor(2, 20, 30, 1));
+  REQUIRE(input.is_ok());
+  place_hint(input.value(), architecture.value(), 0, 2, 3, 1, 0.5f, -0.25f);
+  place_hint(input.value(), architecture.value(), 0, 25, 15, 2, -0.75f, 0.125f);
+  fill_hints(input.value(), architecture.value(), 0);
+  fill_hints(input.value(), architecture.value(), 1);  // no hints: no fill
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 30; ++x) {
+      const double near_first = std::hypot(x - 2, y - 3);
+      double near_second = 1e9;
+      for (int dy = 0; dy < 2; ++dy)
+        for (int dx = 0; dx < 2; ++dx) near_second = std::min(near_second, std::hypot(x - 25 - dx, y - 15 - dy));
+      if (std::fabs(near_first - near_second) < 1.5) continue;  // the propagation may break near-ties either way
+      const bool first = near_first < near_second;
+      CHECK(input->at(0, y, x, 4) == (first ? 0.5f : -0.75f));
+      CHECK(input->at(0, y, x, 5) == (first ? -0.25f : 0.125f));
+      CHECK(input->at(1, y, x, 4) == 0.0f);
+    }
+}
+
 TEST_CASE("simulated hints: some samples get none, each point carries its patch's mean colour, same stream same hints") {
   const Model model = hint_model();
   Tensor lightness(64, 16, 16, 1), ab(64, 16, 16, 2);
