@@ -20,6 +20,7 @@ done
 
 tools/setup.sh
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/tint-ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}  # a clone elsewhere hits the same cache
 export NODE_PATH=/usr/share/nodejs  # emcc needs acorn (docs/toolchain.md, pitfall 1)
 jobs=$(nproc)
 if [[ ! -f weights/tint-v1.safetensors ]]; then

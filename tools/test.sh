@@ -27,6 +27,7 @@ fi
 
 export NODE_PATH=/usr/share/nodejs        # emcc needs acorn (docs/toolchain.md, pitfall 1)
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/tint-ccache}   # outside the clone
+export CCACHE_BASEDIR=$root  # paths inside the clone hash relative: a fresh clone elsewhere hits the cache
 jobs=$(nproc)
 total_passed=0
 total_failed=0
