@@ -54,6 +54,31 @@ Tensor tensor_of(const TensorEntry& e) {
   return t;
 }
 
+// Every layer's output of the graph's last forward against the dump's "activation.<layer>".
+void check_activations(Graph& graph, const Model& model, const TensorFile& dump) {
+  for (size_t i = 0; i < model.architecture.layers.size(); ++i) {
+    const std::string name = model.architecture.layers[i].name;
+    const auto& expected = entry(dump, "activation." + name);
+    CHECK(compare("activation." + name, graph.activation(i).ptr(), expected.values, graph.activation(i).size()) < 1e-5);
+  }
+}
+
+// Every parameter's gradient of the last backward, and the input's, against "grad.<name>".
+void check_gradients(Graph& graph, const Model& model, const TensorFile& dump, const Tensor& grad_input) {
+  for (size_t p = 0; p < model.parameters.size(); ++p) {
+    const std::string name = "grad." + model.parameters[p].name;
+    CHECK(compare(name, graph.gradients()[p].data(), entry(dump, name).values, graph.gradients()[p].size()) < 1e-5);
+  }
+  CHECK(compare("grad.input", grad_input.ptr(), entry(dump, "grad.input").values, grad_input.size()) < 1e-5);
+}
+
+// A training graph for `model` on `backend` (both must outlive it).
+std::unique_ptr<Graph> training_graph(const Model& model, Backend& backend) {
+  auto made = Graph::create(model, backend, Graph::Mode::training);
+  REQUIRE(made.is_ok());
+  return std::move(made.value());
+}
+
 struct Reference {
   Model model;
   TensorFile dump;
@@ -79,25 +104,16 @@ TEST_CASE("forward, loss and every gradient match PyTorch") {
     std::printf("%s:\n", backend_name.c_str());
     auto backend = make_backend(backend_name, 1);
     Model model = ref.model;
-    auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
-    REQUIRE(graph_made.is_ok());
-    Graph& graph = *graph_made.value();
+    const auto graph_owner = training_graph(model, *backend.value());
+    Graph& graph = *graph_owner;
     Random rng(0);
     REQUIRE(graph.forward(input, &rng).is_ok());
-    for (size_t i = 0; i < model.architecture.layers.size(); ++i) {
-      const std::string name = model.architecture.layers[i].name;
-      const auto& expected = entry(ref.dump, "activation." + name);
-      CHECK(compare("activation." + name, graph.activation(i).ptr(), expected.values, graph.activation(i).size()) < 1e-5);
-    }
+    check_activations(graph, model, ref.dump);
     Tensor grad, grad_input;
     const double loss = mse_loss(graph.output(), target, &grad);
     CHECK(loss == Approx(entry(ref.dump, "loss").values[0]).epsilon(1e-6));
     REQUIRE(graph.backward(grad, &grad_input).is_ok());
-    for (size_t p = 0; p < model.parameters.size(); ++p) {
-      const std::string name = "grad." + model.parameters[p].name;
-      CHECK(compare(name, graph.gradients()[p].data(), entry(ref.dump, name).values, graph.gradients()[p].size()) < 1e-5);
-    }
-    CHECK(compare("grad.input", grad_input.ptr(), entry(ref.dump, "grad.input").values, grad_input.size()) < 1e-5);
+    check_gradients(graph, model, ref.dump, grad_input);
   }
 }
 
@@ -115,9 +131,8 @@ TEST_CASE("5 steps of Adam, AdamW and clipped Adam match PyTorch") {
       std::printf("%s, %s:\n", variant.prefix, backend_name.c_str());
       auto backend = make_backend(backend_name, 1);
       Model model = ref.model;
-      auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
-    REQUIRE(graph_made.is_ok());
-    Graph& graph = *graph_made.value();
+      const auto graph_owner = training_graph(model, *backend.value());
+    Graph& graph = *graph_owner;
       AdamOptions options;
       options.learning_rate = 1e-2f;
       options.weight_decay = variant.weight_decay;
@@ -180,25 +195,16 @@ TEST_CASE("a hint-input classification head matches PyTorch: bins, class weights
     std::printf("head, %s:\n", backend_name.c_str());
     auto backend = make_backend(backend_name, 1);
     Model model = ref.model;
-    auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
-    REQUIRE(graph_made.is_ok());
-    Graph& graph = *graph_made.value();
+    const auto graph_owner = training_graph(model, *backend.value());
+    Graph& graph = *graph_owner;
     REQUIRE(graph.forward(input, nullptr).is_ok());
-    for (size_t i = 0; i < model.architecture.layers.size(); ++i) {
-      const std::string name = model.architecture.layers[i].name;
-      const auto& expected = entry(ref.dump, "activation." + name);
-      CHECK(compare("activation." + name, graph.activation(i).ptr(), expected.values, graph.activation(i).size()) < 1e-5);
-    }
+    check_activations(graph, model, ref.dump);
     std::vector<Graph::Seed> seeds;
     const double loss = objective.evaluate(graph, target, &seeds);
     CHECK(loss == Approx(entry(ref.dump, "loss").values[0]).epsilon(1e-6));
     Tensor grad_input;
     REQUIRE(graph.backward(std::move(seeds), &grad_input).is_ok());
-    for (size_t p = 0; p < model.parameters.size(); ++p) {
-      const std::string name = "grad." + model.parameters[p].name;
-      CHECK(compare(name, graph.gradients()[p].data(), entry(ref.dump, name).values, graph.gradients()[p].size()) < 1e-5);
-    }
-    CHECK(compare("grad.input", grad_input.ptr(), entry(ref.dump, "grad.input").values, grad_input.size()) < 1e-5);
+    check_gradients(graph, model, ref.dump, grad_input);
   }
 
   // 5 Adam steps through train_step (no dropout, so the seed does not matter).
@@ -206,9 +212,8 @@ TEST_CASE("a hint-input classification head matches PyTorch: bins, class weights
     std::printf("head adam5., %s:\n", backend_name.c_str());
     auto backend = make_backend(backend_name, 1);
     Model model = ref.model;
-    auto graph_made = Graph::create(model, *backend.value(), Graph::Mode::training);
-    REQUIRE(graph_made.is_ok());
-    Graph& graph = *graph_made.value();
+    const auto graph_owner = training_graph(model, *backend.value());
+    Graph& graph = *graph_owner;
     AdamOptions options;
     options.learning_rate = 1e-2f;
     Adam adam(options, model.parameters);

@@ -155,6 +155,18 @@ def reference(initial, x, target):
     return dump, margin, runs["clip5"][2]
 
 
+def write_pair(model_path, dump_path, model, initial, dump, metadata, description):
+    """Writes a reference model and its dump; the model file must give back exactly the initial
+    weights (F32 round trip)."""
+    tint_torch.save_model(model_path, model, {"description": description, "command": COMMAND})
+    loaded, _, _ = tint_torch.load_model(model_path)
+    assert list(loaded.state_dict()) == list(initial)
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in initial.items())
+    tint_torch.write_safetensors(dump_path, dump, metadata)
+    for path in (model_path, dump_path):
+        print(f"{os.path.relpath(path, REPO)}: {os.path.getsize(path)} bytes")
+
+
 def batch(seed):
     generator = torch.Generator().manual_seed(seed)
     x = torch.rand((BATCH, 1, HEIGHT, WIDTH), generator=generator)                # L/100, [0, 1)
@@ -217,18 +229,9 @@ def main():
                                         separators=(",", ":")),
     }
     # Written only once every check has passed, so the two files always belong together.
-    tint_torch.save_model(MODEL_PATH, model, {
-        "description": "tiny model for tint's PyTorch reference test (PyTorch default init, "
-                       f"torch.manual_seed({MODEL_SEED}))",
-        "command": COMMAND})
-    # The file must give back exactly these weights (F32 round trip).
-    loaded, _, _ = tint_torch.load_model(MODEL_PATH)
-    assert list(loaded.state_dict()) == list(initial)
-    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in initial.items())
-    tint_torch.write_safetensors(DUMP_PATH, dump, metadata)
-
-    for path in (MODEL_PATH, DUMP_PATH):
-        print(f"{os.path.relpath(path, REPO)}: {os.path.getsize(path)} bytes")
+    write_pair(MODEL_PATH, DUMP_PATH, model, initial, dump, metadata,
+               "tiny model for tint's PyTorch reference test (PyTorch default init, "
+               f"torch.manual_seed({MODEL_SEED}))")
     print(f"loss {loss:.9g}; smallest |ReLU input| {margin:.3g}")
     print("float32 vs float64, max |difference| / max |value| per group: " +
           ", ".join(f"{k} {v:.2g}" for k, v in rounding.items()))
@@ -421,17 +424,9 @@ def main_head():
         "float64_deviation": json.dumps({k: float(f"{v:.2g}") for k, v in rounding.items()},
                                         separators=(",", ":")),
     }
-    tint_torch.save_model(HEAD_MODEL_PATH, model, {
-        "description": "tiny classification-head model for tint's PyTorch reference test "
-                       f"(PyTorch default init, torch.manual_seed({HEAD_MODEL_SEED}))",
-        "command": COMMAND})
-    loaded, _, _ = tint_torch.load_model(HEAD_MODEL_PATH)
-    assert list(loaded.state_dict()) == list(initial)
-    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in initial.items())
-    tint_torch.write_safetensors(HEAD_DUMP_PATH, dump, metadata)
-
-    for path in (HEAD_MODEL_PATH, HEAD_DUMP_PATH):
-        print(f"{os.path.relpath(path, REPO)}: {os.path.getsize(path)} bytes")
+    write_pair(HEAD_MODEL_PATH, HEAD_DUMP_PATH, model, initial, dump, metadata,
+               "tiny classification-head model for tint's PyTorch reference test "
+               f"(PyTorch default init, torch.manual_seed({HEAD_MODEL_SEED}))")
     terms = dump["loss.terms"].tolist()
     print(f"head: {len(centres)} gamut bins (closest call {gamut_margin:.3g}); loss "
           f"{dump['loss'].item():.9g} = {cross_entropy['weight']:g} * {terms[0]:.9g} + "
