@@ -49,6 +49,7 @@ Result<std::unique_ptr<Graph>> Graph::create(const Model& model, Backend& backen
       if (j >= 0) graph->nodes_[size_t(j)].last_reader = std::max(graph->nodes_[size_t(j)].last_reader, int(i));
   }
   graph->outputs_.resize(layers.size());
+  graph->multiple_ = stride_multiple(model.architecture);
   if (mode == Mode::training) {
     graph->output_grads_.resize(layers.size());
     for (const Parameter& parameter : model.parameters) graph->gradients_.emplace_back(parameter.values.size(), 0.0f);
@@ -64,7 +65,7 @@ std::vector<const float*> Graph::parameter_values(const Node& node) const {
 
 Status Graph::forward(const Tensor& input, Random* rng) {
   const Architecture& architecture = model_.architecture;
-  const int multiple = stride_multiple(architecture);
+  const int multiple = multiple_;
   const Shape s = input.shape;
   if (s.c != architecture.input_channels || s.h % multiple != 0 || s.w % multiple != 0 || s.n < 1 || s.h < 1 || s.w < 1) {
     return Status::error("forward: input is [" + std::to_string(s.n) + "," + std::to_string(s.h) + "," +

@@ -72,6 +72,7 @@ class Graph {
   const Model& model_;
   Backend& backend_;
   const Mode mode_;
+  int multiple_ = 1;  // input sides must be multiples of this (stride_multiple)
   std::vector<Node> nodes_;
   const Tensor* input_ = nullptr;
   std::vector<Tensor> outputs_;
