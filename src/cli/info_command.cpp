@@ -21,7 +21,7 @@ int run_info(const std::string& path) {
   std::printf("FLOPs         %.2f G at 256x256 (2 x multiply-adds)\n", m.flops(256, 256) * 1e-9);
   std::printf("working size  %d (sides padded to multiples of %d)\n\n", architecture.working_size,
               stride_multiple(architecture));
-  std::printf("%-12s %-9s %-22s %9s %10s\n", "layer", "op", "detail", "params", "GFLOP@256");
+  std::printf("%-12s %-13s %-22s %9s %10s\n", "layer", "op", "detail", "params", "GFLOP@256");
   for (size_t i = 0; i < architecture.layers.size(); ++i) {
     const Layer& layer = architecture.layers[i];
     const LayerShape& shape = m.shapes[i];
@@ -34,7 +34,7 @@ int run_info(const std::string& path) {
       for (int dimension : parameter.shape) size *= dimension;
       params += size;
     }
-    std::printf("%-12s %-9s %-22s %9lld %10.3f\n", layer.name.c_str(), layer.op.c_str(), detail.c_str(), params,
+    std::printf("%-12s %-13s %-22s %9lld %10.3f\n", layer.name.c_str(), layer.op.c_str(), detail.c_str(), params,
                 layer_flops[i] * 1e-9);
   }
   if (!m.metadata.empty()) std::printf("\nmetadata\n");
