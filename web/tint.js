@@ -147,12 +147,14 @@ export async function createTint(options = {}) {
       const image = await checkedImage(input);
       if (!Number.isInteger(k) || k < 1 || k > 64) throw new Error(`tint: asked for ${k} colours, expected 1 to 64`);
       return withHeap(image, suggestOptions.hints, (pixels, hints, count) => {
-        const out = module._tint_malloc(k * 7);
+        // k RGB triples, padded to a multiple of 4 bytes, then k float probabilities.
+        const rgbBytes = Math.ceil((3 * k) / 4) * 4;
+        const out = module._tint_malloc(rgbBytes + 4 * k);
         try {
-          const n = module._tint_suggest(handle, pixels, image.width, image.height, x, y, k, hints, count, out, out + 3 * k + (4 - (3 * k) % 4) % 4);
+          const n = module._tint_suggest(handle, pixels, image.width, image.height, x, y, k, hints, count, out, out + rgbBytes);
           if (n < 0) throw new Error(`tint: ${error()}`);
           const rgb = module.HEAPU8.subarray(out, out + 3 * n);
-          const probabilities = new Float32Array(module.HEAPU8.buffer, out + 3 * k + (4 - (3 * k) % 4) % 4, n);
+          const probabilities = new Float32Array(module.HEAPU8.buffer, out + rgbBytes, n);
           const hex = (v) => v.toString(16).padStart(2, '0');
           return Array.from({ length: n }, (_, i) => ({
             color: `#${hex(rgb[3 * i])}${hex(rgb[3 * i + 1])}${hex(rgb[3 * i + 2])}`,

@@ -83,7 +83,6 @@ EMSCRIPTEN_KEEPALIVE int tint_colorize_hinted(tint::Colorizer* colorizer, uint8_
 // tint_last_error(). The core reads each row whole before writing it, so no second full-size
 // buffer is needed (a 64 MP photo is 256 MB per copy).
 EMSCRIPTEN_KEEPALIVE int tint_colorize(tint::Colorizer* colorizer, uint8_t* rgba, int width, int height) {
-  if (!colorizer) return last_error = "no colouriser", 0;
   return tint_colorize_hinted(colorizer, rgba, width, height, nullptr, 0);
 }
 
