@@ -77,8 +77,8 @@ class AnnealedMeanKind : public LayerKind {
     for (size_t i = 0; i < pixels; ++i) {
       const float* in = p.ptr() + i * q;
       double top = -1e300, sum = 0;
-      for (int k = 0; k < q; ++k) top = std::max(top, double(inverse_t) * std::log(std::max(in[k], kFloor)));
-      for (int k = 0; k < q; ++k) sum += (f[size_t(k)] = std::exp(double(inverse_t) * std::log(std::max(in[k], kFloor)) - top));
+      for (int k = 0; k < q; ++k) top = std::max(top, f[size_t(k)] = double(inverse_t) * std::log(std::max(in[k], kFloor)));
+      for (int k = 0; k < q; ++k) sum += (f[size_t(k)] = std::exp(f[size_t(k)] - top));
       const double a = call.output.ptr()[2 * i] * 128.0, b = call.output.ptr()[2 * i + 1] * 128.0;
       const double ga = call.grad_output.ptr()[2 * i] / 128.0, gb = call.grad_output.ptr()[2 * i + 1] / 128.0;
       for (int k = 0; k < q; ++k) {
