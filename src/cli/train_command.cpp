@@ -61,6 +61,11 @@ Command add_train_command(CLI::App& app) {
   command->add_option("--clip-norm", run.clip_norm, "Clip the gradients' global norm; 0 = off")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
+  command->add_option("--ema", run.average_decay,
+                      "Validate and save a moving average of the weights with this decay per step "
+                      "(e.g. 0.995); 0 = the weights as they are")
+      ->check(CLI::Range(0.0, 0.9999))
+      ->capture_default_str();
   command->add_option("--huber", run.huber_delta,
                       "Train on the Huber loss with this delta (in ab/128 units) instead of MSE; 0 = MSE")
       ->check(CLI::Range(0.0, 2.0))

@@ -8,6 +8,7 @@ Adam::Adam(const AdamOptions& adam_options, const std::vector<Parameter>& parame
   for (const auto& parameter : parameters) {
     first_moment.emplace_back(parameter.values.size(), 0.0f);
     second_moment.emplace_back(parameter.values.size(), 0.0f);
+    if (options.average_decay > 0.0f) average.push_back(parameter.values);
   }
 }
 
@@ -45,6 +46,14 @@ double Adam::step(std::vector<Parameter>& parameters, std::vector<std::vector<fl
       v[i] = v[i] * keep2 + g[i] * g[i] * take2;
       const float denominator = std::sqrt(v[i]) / correction2_sqrt + options.epsilon;
       values[i] -= step_size * (m[i] / denominator);
+    }
+  }
+  if (!average.empty()) {
+    const float keep = options.average_decay, take = float(1.0 - double(keep));
+    for (size_t p = 0; p < parameters.size(); ++p) {
+      float* a = average[p].data();
+      const float* values = parameters[p].values.data();
+      for (size_t i = 0; i < parameters[p].values.size(); ++i) a[i] = a[i] * keep + values[i] * take;
     }
   }
   return norm;

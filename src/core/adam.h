@@ -3,6 +3,9 @@
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)      (eps outside the sqrt)
 // AdamW first decays p *= 1 - lr * weight_decay (Loshchilov & Hutter, "Decoupled Weight Decay
 // Regularization", 2019). Optional global-norm gradient clipping as torch.nn.utils.clip_grad_norm_.
+// Optionally it keeps an exponential moving average of the weights (Polyak averaging, as
+// torch.optim.swa_utils.AveragedModel with an EMA): after each update a = d a + (1 - d) p, starting
+// from the weights it was created with. Training validates and saves the average (trainer.h).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +22,7 @@ struct AdamOptions {
   float epsilon = 1e-8f;
   float weight_decay = 0.0f;  // decoupled (AdamW); 0 = plain Adam
   float clip_norm = 0.0f;     // max global L2 norm of the gradients; 0 = no clipping
+  float average_decay = 0.0f; // d of the weights' moving average; 0 = none kept
 };
 
 class Adam {
@@ -32,6 +36,7 @@ class Adam {
   AdamOptions options;
   int64_t steps = 0;
   std::vector<std::vector<float>> first_moment, second_moment;  // m and v, per parameter
+  std::vector<std::vector<float>> average;  // the weights' moving average; empty when not kept
 };
 
 // The global L2 norm of all gradients (double accumulation).

@@ -108,6 +108,7 @@ std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const
     std::vector<int64_t> shape(parameter.shape.begin(), parameter.shape.end());
     file.tensors.push_back({"adam.m." + parameter.name, shape, adam.first_moment[p], Dtype::f32});
     file.tensors.push_back({"adam.v." + parameter.name, shape, adam.second_moment[p], Dtype::f32});
+    if (!adam.average.empty()) file.tensors.push_back({"adam.avg." + parameter.name, shape, adam.average[p], Dtype::f32});
   }
   // Doubles as hex-float strings: exact round trip of the learning rate and the losses.
   auto exact = [](double value) {
@@ -131,6 +132,7 @@ std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const
                                {"epsilon", exact(adam.options.epsilon)},
                                {"weight_decay", exact(adam.options.weight_decay)},
                                {"clip_norm", exact(adam.options.clip_norm)},
+                               {"average_decay", exact(adam.options.average_decay)},
                                {"steps", adam.steps}}
                               .dump();
   return serialize_safetensors(file, Dtype::f32);
@@ -188,17 +190,25 @@ Result<Checkpoint> load_checkpoint(const uint8_t* bytes, size_t size, const std:
     return Status::error(at + "checkpoint metadata is incomplete or malformed");
   }
   // Checkpoints from before --select auc and --huber have neither field: none seen yet, MSE.
+  // And before the weights' average: none kept.
+  double average_decay = 0;
   if ((progress.contains("best_val_auc") && !read_exact(progress, "best_val_auc", p.best_val_auc)) ||
-      (progress.contains("huber_delta") && !read_exact(progress, "huber_delta", p.huber_delta))) {
+      (progress.contains("huber_delta") && !read_exact(progress, "huber_delta", p.huber_delta)) ||
+      (adam.contains("average_decay") && !read_exact(adam, "average_decay", average_decay)) ||
+      !(average_decay >= 0 && average_decay < 1)) {
     return Status::error(at + "checkpoint metadata is incomplete or malformed");
   }
   p.seed = std::strtoull(seed->get_ref<const std::string&>().c_str(), nullptr, 10);
   p.epoch = int(epoch);
   p.step_in_epoch = int(step_in_epoch);
-  checkpoint.adam_options = {float(lr), float(beta1), float(beta2), float(epsilon), float(decay), float(clip)};
+  checkpoint.adam_options = {float(lr),    float(beta1), float(beta2),
+                             float(epsilon), float(decay), float(clip), float(average_decay)};
+  std::vector<std::pair<const char*, std::vector<std::vector<float>>*>> states{
+      {"adam.m.", &checkpoint.first_moment}, {"adam.v.", &checkpoint.second_moment}};
+  if (average_decay > 0) states.push_back({"adam.avg.", &checkpoint.average});
   for (const auto& parameter : checkpoint.model.parameters) {
-    for (auto* moments : {&checkpoint.first_moment, &checkpoint.second_moment}) {
-      const std::string name = (moments == &checkpoint.first_moment ? "adam.m." : "adam.v.") + parameter.name;
+    for (const auto& [prefix, moments] : states) {
+      const std::string name = prefix + parameter.name;
       const TensorEntry* entry = file->find(name);
       if (!entry || entry->values.size() != parameter.values.size()) {
         return Status::error(at + "checkpoint is missing optimiser state " + name);

@@ -69,14 +69,15 @@ Result<double> evaluation_loss(Graph& graph, const Tensor& input, const Tensor& 
 Result<double> evaluation_loss(Graph& graph, const Tensor& lightness, const Tensor& ab,
                                float huber_delta = 0);
 
-// Checkpoint = the model's weights file (f32) + "adam.m.<name>" / "adam.v.<name>" tensors +
-// metadata "training_progress" and "adam" (JSON). Written like any weights file.
+// Checkpoint = the model's weights file (f32) + "adam.m.<name>" / "adam.v.<name>" tensors (and
+// "adam.avg.<name>" when the weights' average is kept) + metadata "training_progress" and "adam"
+// (JSON). Written like any weights file.
 std::vector<uint8_t> save_checkpoint(const Model& model, const Adam& adam, const TrainingProgress& progress);
 struct Checkpoint {
   Model model;
   AdamOptions adam_options;
   int64_t adam_steps = 0;
-  std::vector<std::vector<float>> first_moment, second_moment;
+  std::vector<std::vector<float>> first_moment, second_moment, average;
   TrainingProgress progress;
 };
 Result<Checkpoint> load_checkpoint(const uint8_t* bytes, size_t size, const std::string& source);

@@ -161,11 +161,40 @@ Status Trainer::validate(TrainingData& data, MetricsRow& row) {
   return Status::ok();
 }
 
-// End of an epoch: validation, the best and last weights, a checkpoint.
+// While alive, the model holds the optimiser's moving average of its weights (when one is kept)
+// instead of the weights being trained; the graph reads the values through the model.
+class AveragedWeights {
+ public:
+  AveragedWeights(Model& model, Adam& adam) : model_(model), adam_(adam) { swap(); }
+  ~AveragedWeights() { swap(); }
+  AveragedWeights(const AveragedWeights&) = delete;
+  AveragedWeights& operator=(const AveragedWeights&) = delete;
+
+ private:
+  void swap() {
+    if (adam_.average.size() != model_.parameters.size()) return;
+    for (size_t p = 0; p < model_.parameters.size(); ++p) model_.parameters[p].values.swap(adam_.average[p]);
+  }
+  Model& model_;
+  Adam& adam_;
+};
+
+// End of an epoch: validation, the best and last weights (the moving average when one is kept),
+// a checkpoint.
 Status Trainer::finish_epoch(TrainingData& data, const TrainerHooks& hooks) {
   const int steps = progress_.step_in_epoch;
   MetricsRow row{progress_.step, progress_.epoch, NAN, NAN, adam_.options.learning_rate, NAN};
   if (steps > 0) row.train_loss = progress_.epoch_loss_sum / steps;
+  TINT_RETURN_IF_ERROR(validate_and_save(data, hooks, row));
+  ++progress_.epoch;
+  progress_.step_in_epoch = 0;
+  progress_.epoch_loss_sum = 0;
+  TINT_RETURN_IF_ERROR(write_checkpoint(hooks));
+  return hooks.rows(rows_);
+}
+
+Status Trainer::validate_and_save(TrainingData& data, const TrainerHooks& hooks, MetricsRow& row) {
+  AveragedWeights averaged(model_, adam_);
   TINT_RETURN_IF_ERROR(validate(data, row));
   rows_.push_back(row);
   const bool has_validation = data.validation_batches() > 0;
@@ -178,12 +207,7 @@ Status Trainer::finish_epoch(TrainingData& data, const TrainerHooks& hooks) {
   if ((options_.select == "auc" && !std::isnan(row.val_auc)) ? best_auc : best_loss) {
     TINT_RETURN_IF_ERROR(hooks.weights("best", with_metadata(row, data.train_count(), data.validation_count())));
   }
-  ++progress_.epoch;
-  progress_.step_in_epoch = 0;
-  progress_.epoch_loss_sum = 0;
-  TINT_RETURN_IF_ERROR(hooks.weights("last", with_metadata(row, data.train_count(), data.validation_count())));
-  TINT_RETURN_IF_ERROR(write_checkpoint(hooks));
-  return hooks.rows(rows_);
+  return hooks.weights("last", with_metadata(row, data.train_count(), data.validation_count()));
 }
 
 Result<Tensor> Trainer::batch_input(const Batch& batch, uint64_t stream) const {
@@ -213,6 +237,7 @@ Model Trainer::with_metadata(const MetricsRow& row, int train_count, int validat
                              {"crop", options_.crop},
                              {"loss", progress_.huber_delta > 0 ? "huber" : "mse"},
                              {"huber_delta", progress_.huber_delta},
+                             {"weights_average_decay", std::round(double(adam_.options.average_decay) * 1e6) / 1e6},  // as typed
                              {"seed", std::to_string(progress_.seed)},
                              {"wall_time_seconds", std::round(elapsed())},
                              {"final_train_loss", row.train_loss},

@@ -109,6 +109,7 @@ class Trainer {
   Trainer(Model& model, Adam& adam, Backend& backend) : model_(model), adam_(adam), backend_(backend) {}
   Status run_steps(TrainingData& data, const TrainerHooks& hooks, bool* stopped);
   Status finish_epoch(TrainingData& data, const TrainerHooks& hooks);
+  Status validate_and_save(TrainingData& data, const TrainerHooks& hooks, MetricsRow& row);
   Status validate(TrainingData& data, MetricsRow& row);
   Status write_checkpoint(const TrainerHooks& hooks);
   // The batch's network input: lightness, and hints simulated from its ab for hint models

@@ -194,6 +194,7 @@ Result<StartState> load_start(const TrainingRunOptions& options) {
   adam_options.learning_rate = options.learning_rate;
   adam_options.weight_decay = options.weight_decay;
   adam_options.clip_norm = options.clip_norm;
+  adam_options.average_decay = options.average_decay;
   start.progress.seed = options.seed;
   start.progress.huber_delta = options.huber_delta;
   const std::string& file = options.resume.empty() ? options.init : options.resume;
@@ -209,6 +210,7 @@ Result<StartState> load_start(const TrainingRunOptions& options) {
     start.adam->steps = checkpoint->adam_steps;
     start.adam->first_moment = std::move(checkpoint->first_moment);
     start.adam->second_moment = std::move(checkpoint->second_moment);
+    if (!checkpoint->average.empty()) start.adam->average = std::move(checkpoint->average);
     return start;
   }
   auto model = options.init.empty() ? create_model(options.architecture, options.seed)

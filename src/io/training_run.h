@@ -23,6 +23,7 @@ struct TrainingRunOptions {
   float learning_rate = 3e-4f;
   float weight_decay = 0.0f;
   float clip_norm = 0.0f;
+  float average_decay = 0.0f;  // > 0: validate and save a moving average of the weights (adam.h)
   float huber_delta = 0.0f;  // 0: MSE; > 0: Huber loss (ignored with resume: the checkpoint's)
   double val_fraction = 0.1;
   uint64_t seed = 1;

@@ -184,3 +184,35 @@ TEST_CASE("Adam's first steps match the formula worked by hand") {
   CHECK(g[0][0] == Approx(0.1f).epsilon(1e-4));
   CHECK(w[0].values[0] == Approx(2.0 * (1 - 0.05) - 0.1).epsilon(1e-5));
 }
+
+TEST_CASE("Adam keeps the weights' moving average: a = d a + (1 - d) p after each step") {
+  std::vector<Parameter> parameters{{"p", {2}, {1.0f, -2.0f}}};
+  AdamOptions options;
+  options.learning_rate = 0.1f;
+  options.average_decay = 0.75f;
+  Adam adam(options, parameters);
+  REQUIRE(adam.average.size() == 1);
+  std::vector<double> expected{1.0, -2.0};  // starts at the initial weights
+  for (int step = 0; step < 3; ++step) {
+    std::vector<std::vector<float>> gradients{{0.5f, -0.25f * float(step + 1)}};
+    adam.step(parameters, gradients);
+    for (int i = 0; i < 2; ++i) expected[i] = 0.75 * expected[i] + 0.25 * parameters[0].values[i];
+  }
+  CHECK(adam.average[0][0] == Approx(expected[0]).epsilon(1e-6));
+  CHECK(adam.average[0][1] == Approx(expected[1]).epsilon(1e-6));
+  CHECK(adam.average[0][0] != parameters[0].values[0]);
+  // Without a decay no average is kept.
+  CHECK(Adam(AdamOptions{}, parameters).average.empty());
+  // A checkpoint carries it exactly.
+  Model model = small_model();
+  Adam kept(options, model.parameters);
+  std::vector<std::vector<float>> gradients;
+  for (const auto& parameter : model.parameters) gradients.emplace_back(parameter.values.size(), 0.01f);
+  kept.step(model.parameters, gradients);
+  const auto bytes = save_checkpoint(model, kept, TrainingProgress{});
+  auto loaded = load_checkpoint(bytes.data(), bytes.size(), "c.safetensors");
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->adam_options.average_decay == 0.75f);
+  REQUIRE(loaded->average.size() == kept.average.size());
+  CHECK(same_bits(loaded->average[3], kept.average[3]));
+}

@@ -199,15 +199,16 @@ TEST_CASE("tint train --select auc keeps the epoch with the highest validation A
 
 TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run's weights") {
   Workspace ws;
-  // With the Huber loss, which the last resume does not repeat: the checkpoint carries it.
-  TintRun run = run_tint(ws.train("straight", "--huber 0.05"));
+  // With the Huber loss and the weights' moving average, which the last resume does not repeat:
+  // the checkpoint carries them.
+  TintRun run = run_tint(ws.train("straight", "--huber 0.05 --ema 0.9"));
   INFO(run.output);
   REQUIRE(run.status == 0);
-  run = run_tint(ws.train("pieces", "--huber 0.05 --max-steps 1"));
+  run = run_tint(ws.train("pieces", "--huber 0.05 --ema 0.9 --max-steps 1"));
   INFO(run.output);
   REQUIRE(run.status == 130);
   CHECK(run.output.find("--resume") != std::string::npos);
-  run = run_tint(ws.train("pieces", "--huber 0.05 --max-steps 4 --resume " + ws.path("pieces/checkpoint.safetensors")));
+  run = run_tint(ws.train("pieces", "--huber 0.05 --ema 0.9 --max-steps 4 --resume " + ws.path("pieces/checkpoint.safetensors")));
   INFO(run.output);
   REQUIRE(run.status == 130);
   run = run_tint(ws.train("pieces", "--resume " + ws.path("pieces/checkpoint.safetensors")));
@@ -215,7 +216,19 @@ TEST_CASE("tint train stopped twice and resumed ends with the uninterrupted run'
   REQUIRE(run.status == 0);
   CHECK(same_weights(load(ws.path("straight/last.safetensors")), load(ws.path("pieces/last.safetensors"))));
   CHECK(same_weights(load(ws.path("straight/best.safetensors")), load(ws.path("pieces/best.safetensors"))));
-  CHECK(load(ws.path("pieces/last.safetensors")).metadata.at("training").find("\"loss\":\"huber\"") != std::string::npos);
+  const Model last = load(ws.path("pieces/last.safetensors"));
+  CHECK(last.metadata.at("training").find("\"loss\":\"huber\"") != std::string::npos);
+  CHECK(last.metadata.at("training").find("\"weights_average_decay\":0.9") != std::string::npos);
+  // last.safetensors is the average the checkpoint keeps, not the weights being trained.
+  auto bytes = read_file(ws.path("pieces/checkpoint.safetensors"));
+  REQUIRE(bytes.is_ok());
+  auto checkpoint = load_checkpoint(bytes->data(), bytes->size(), "checkpoint.safetensors");
+  REQUIRE(checkpoint.is_ok());
+  REQUIRE(checkpoint->average.size() == last.parameters.size());
+  Model averaged = checkpoint->model;
+  for (size_t p = 0; p < averaged.parameters.size(); ++p) averaged.parameters[p].values = checkpoint->average[p];
+  CHECK(same_weights(averaged, last));
+  CHECK_FALSE(same_weights(checkpoint->model, last));
 }
 
 TEST_CASE("tint train --init starts a new run from trained weights") {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Usage: tools/train/add_inputs.py IN.safetensors OUT.safetensors INPUT [INPUT ...] [--name NAME]
+"""Usage: tools/train/add_inputs.py IN.safetensors OUT.safetensors INPUT [INPUT ...] [--name=NAME]
 
 Warm start for a network with more input channels: copies a tint weights file (F32) and appends
 the named inputs (e.g. hint_fill) to its architecture's "inputs"; the first layer's weight gets
@@ -7,10 +7,11 @@ zero weights for the new channels, so the new network computes exactly what the 
 until training teaches it to use them. Train from OUT with `tint train --init OUT`.
 """
 import json
-import struct
 import sys
 
-CHANNELS = {"lightness": 1, "hint_ab": 2, "hint_mask": 1, "hint_fill": 2}  # src/core/model.cpp
+import numpy as np
+
+from weights_file import CHANNELS, read, write
 
 
 def main(argv):
@@ -19,11 +20,7 @@ def main(argv):
     if len(args) < 3:
         sys.exit(__doc__.strip().splitlines()[0])
     source, target, added = args[0], args[1], args[2:]
-    data = open(source, "rb").read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    body = data[8 + n:]
-    metadata = header.pop("__metadata__")
+    metadata, tensors = read(source)
     architecture = json.loads(metadata["architecture"])
     for new in added:
         if new not in CHANNELS or new in architecture["inputs"]:
@@ -34,33 +31,15 @@ def main(argv):
     if name:
         architecture["name"] = name
     first = architecture["layers"][0]["name"] + ".weight"
-    tensors = {}
-    for tensor_name, info in header.items():
-        if info["dtype"] != "F32":
-            sys.exit(f"{tensor_name} is {info['dtype']}; convert to f32 first (tint convert --dtype f32)")
-        begin, end = info["data_offsets"]
-        raw, shape = body[begin:end], info["shape"]
-        if tensor_name == first:
-            out_channels, in_channels = shape[0], shape[1]
-            if in_channels != old_channels:
-                sys.exit(f"{first} reads {in_channels} channels, not the input's {old_channels}")
-            new_in = architecture["input_channels"]
-            grown = bytearray()
-            for o in range(out_channels):
-                grown += raw[o * in_channels * 36:(o + 1) * in_channels * 36] + bytes(36 * (new_in - in_channels))
-            raw, shape = bytes(grown), [out_channels, new_in, 3, 3]
-        tensors[tensor_name] = (shape, raw)
+    weight = tensors[first]
+    if weight.shape[1] != old_channels:
+        sys.exit(f"{first} reads {weight.shape[1]} channels, not the input's {old_channels}")
+    grown = np.zeros((weight.shape[0], architecture["input_channels"], 3, 3), dtype=np.float32)
+    grown[:, :old_channels] = weight
+    tensors[first] = grown
     metadata = {k: v for k, v in metadata.items() if k in ("format", "format_version")}
     metadata["architecture"] = json.dumps(architecture, separators=(",", ":"))
-    out_header, offset, chunks = {"__metadata__": metadata}, 0, []
-    for tensor_name, (shape, raw) in tensors.items():
-        out_header[tensor_name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    text = json.dumps(out_header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(target, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+    write(target, metadata, tensors)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+"""Reading and writing tint's F32 safetensors files for the tools in tools/train (numpy arrays)."""
+import json
+import struct
+import sys
+
+import numpy as np
+
+CHANNELS = {"lightness": 1, "hint_ab": 2, "hint_mask": 1, "hint_fill": 2}  # src/core/model.cpp
+
+
+def read(path):
+    data = open(path, "rb").read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    metadata = header.pop("__metadata__")
+    tensors = {}
+    for name, info in header.items():
+        if info["dtype"] != "F32":
+            sys.exit(f"{name} is {info['dtype']}; convert to f32 first (tint convert --dtype f32)")
+        begin, end = info["data_offsets"]
+        tensors[name] = np.frombuffer(data[8 + n + begin:8 + n + end], dtype="<f4").reshape(info["shape"])
+    return metadata, tensors
+
+
+def write(path, metadata, tensors):
+    header, offset, chunks = {"__metadata__": metadata}, 0, []
+    for name, array in tensors.items():
+        raw = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
