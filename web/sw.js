@@ -1,9 +1,9 @@
 // tint's service worker: keeps the page, the module and the weights for offline use. Same-origin
 // GET requests are answered from the cache at once and refreshed in the background (the next
 // visit sees an update); nothing else passes through here.
-const cacheName = 'tint-v1';
+const cacheName = 'tint-v2';
 const files = ['./', 'index.html', 'style.css', 'app.js', 'worker.js', 'image-size.js', 'tint.js', 'tint-wasm.js',
-  'tint.wasm', 'tint-v1.safetensors', 'fflate.js', 'icon.svg', 'manifest.webmanifest'];
+  'tint.wasm', 'tint-v2.safetensors', 'fflate.js', 'icon.svg', 'manifest.webmanifest'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(cacheName).then((cache) => cache.addAll(files)).then(() => self.skipWaiting()));
