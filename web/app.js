@@ -1,6 +1,11 @@
 // tint's page: photos in (pick, drop, paste), colourised in a worker, shown with a before/after
-// slider, downloaded one by one or as a zip. Nothing leaves the page's origin.
+// slider, refined with colour hints (hints.js, picker.js), downloaded one by one or as a zip. The
+// open photos and their hints are kept in IndexedDB (store.js) and restored on reload. Nothing
+// leaves the page's origin.
 import { zipSync } from './fflate.js';
+import { HintEditor } from './hints.js';
+import { Picker } from './picker.js';
+import { store } from './store.js';
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const results = $('#results');
@@ -15,8 +20,11 @@ if ('serviceWorker' in navigator) {
 
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
-const cards = new Map();  // id -> {element, name, blob, url, originalUrl}
-let nextId = 1;
+const cards = new Map();  // id -> {element, name, file, hints, blob, url, originalUrl, editor}
+const picker = new Picker($('#picker'));
+let nextId = Date.now() * 1000;  // ids increase across visits: the store's order is the order added
+let pasted = 0;
+let lastEditor = null;    // where Ctrl+Z goes when the focus is outside every card
 
 worker.onmessage = ({ data }) => {
   switch (data.type) {
@@ -45,6 +53,15 @@ worker.onmessage = ({ data }) => {
     case 'error':
       showError(data.id, data.message);
       break;
+    case 'preview':
+      cards.get(data.id)?.editor?.preview(data);
+      break;
+    case 'suggestions':
+      cards.get(data.id)?.editor?.suggestions(data);
+      break;
+    case 'hint-error':
+      cards.get(data.id)?.editor?.failed(data);
+      break;
   }
 };
 worker.onerror = (event) => {
@@ -57,18 +74,23 @@ function outputName(name) {
   return `${stem}-colorized.png`;
 }
 
-function addFiles(files) {
-  for (const file of files) {
-    const id = nextId++;
+// New photos (kept in the store), or restored ones (records from it, with their hints).
+function addFiles(files, restored = false) {
+  for (const item of files) {
+    const id = restored ? item.id : nextId++;
+    const file = restored ? item.file : item;
+    const hints = restored ? item.hints ?? [] : [];
     const element = $('#card').content.firstElementChild.cloneNode(true);
-    const name = file.name || `pasted-${id}.png`;
+    const name = restored ? item.name : file.name || `pasted-${++pasted}.png`;
     $('.name', element).textContent = name;
     results.prepend(element);
-    const entry = { element, name, file };
+    const entry = { element, name, file, hints };
     cards.set(id, entry);
     setStatus(id, 'Waiting…');
-    worker.postMessage({ type: 'colorize', id, file });
+    if (!restored) store.put({ id, name, file, hints });
+    worker.postMessage({ type: 'colorize', id, file, hints, gen: 0 });
   }
+  updateBatch();
 }
 
 function setStatus(id, text) {
@@ -76,40 +98,96 @@ function setStatus(id, text) {
   if (entry) $('.status', entry.element).textContent = text;
 }
 
-function showResult({ id, blob, width, height, ms }) {
+function showResult({ id, gen, blob, width, height, small, ms }) {
   const entry = cards.get(id);
-  if (!entry) return;
+  if (!entry || (entry.editor && !entry.editor.accepts(gen))) return;
   const { element } = entry;
+  const previous = entry.url;
   entry.blob = blob;
   entry.url = URL.createObjectURL(blob);
+  const compare = $('.compare', element);
+  const after = $('.after', compare);
+  after.addEventListener('load', () => {
+    if (previous) URL.revokeObjectURL(previous);
+    entry.editor.shown(gen, small);
+  }, { once: true });
+  after.src = entry.url;
+  setStatus(id, `Done in ${(ms / 1000).toFixed(1)} s`);
+  const download = $('.download', element);
+  download.href = entry.url;
+  $('.details', element).textContent = `${width}×${height} PNG, ${megabytes(blob.size)}`;
+  if (!entry.editor) setUpCard(id, entry, { width, height, small });
+  updateBatch();
+}
+
+// The first result of a photo: the comparison, the download link and the hint editor.
+function setUpCard(id, entry, { width, height, small }) {
+  const { element } = entry;
   entry.originalUrl = URL.createObjectURL(entry.file);
   entry.file = null;
   element.classList.add('done');
-  setStatus(id, `Done in ${(ms / 1000).toFixed(1)} s`);
   const compare = $('.compare', element);
   const after = $('.after', compare);
   const before = $('.before', compare);
-  after.src = entry.url;
   after.alt = `${entry.name}, colourised`;
   before.src = entry.originalUrl;
   before.alt = `${entry.name}, original`;
   const slider = $('.slider', compare);
   slider.setAttribute('aria-label', `Before/after comparison for ${entry.name}: percent of the original shown`);
-  slider.addEventListener('input', () => compare.style.setProperty('--pos', `${slider.value}%`));
+  slider.addEventListener('input', () => {
+    compare.style.setProperty('--pos', `${slider.value}%`);
+    compare.classList.toggle('all-after', slider.value < 6);   // the tags of sides out of sight go
+    compare.classList.toggle('all-before', slider.value > 94);
+  });
+  dragGrip(compare, slider);
+  $('.markers', compare).setAttribute('aria-label', `Colour hints on ${entry.name}`);
   compare.hidden = false;
   const download = $('.download', element);
-  download.href = entry.url;
   download.download = outputName(entry.name);
   download.setAttribute('aria-label', `Download ${outputName(entry.name)}`);
-  $('.details', element).textContent = `${width}×${height} PNG, ${megabytes(blob.size)}`;
+  download.addEventListener('click', (event) => {
+    if (download.getAttribute('aria-disabled') === 'true') event.preventDefault();
+  });
   $('.actions', element).hidden = false;
-  updateBatch();
+  const help = $('.marker-help', element);
+  help.id = `marker-help-${id}`;
+  entry.editor = new HintEditor({
+    id, card: element, width, height, small, picker,
+    hints: entry.hints,
+    post: (message) => worker.postMessage(message),
+    saved: (hints) => {
+      entry.hints = hints;
+      store.setHints(id, hints);
+    },
+    status: (text) => setStatus(id, text),
+  });
+  element.addEventListener('focusin', () => (lastEditor = entry.editor));
+  element.addEventListener('pointerdown', () => (lastEditor = entry.editor));
+  $('.hint-tools', element).hidden = false;
+}
+
+// The comparison's divider follows a drag of its grip (the slider itself takes the keyboard;
+// clicks elsewhere on the photo add hints).
+function dragGrip(compare, slider) {
+  const grip = $('.grip', compare);
+  const follow = (event) => {
+    const rect = compare.getBoundingClientRect();
+    slider.value = String(Math.round((100 * (event.clientX - rect.left)) / rect.width));
+    slider.dispatchEvent(new Event('input'));
+  };
+  grip.addEventListener('pointerdown', (event) => {
+    grip.setPointerCapture(event.pointerId);
+    follow(event);
+  });
+  grip.addEventListener('pointermove', (event) => grip.hasPointerCapture(event.pointerId) && follow(event));
+  grip.addEventListener('click', (event) => event.stopPropagation());
 }
 
 function showError(id, message) {
   const entry = cards.get(id);
   if (!entry) return;
   entry.file = null;
+  store.remove(id);  // nothing to restore
   entry.element.classList.add('error');
   const status = $('.status', entry.element);
   status.setAttribute('role', 'alert');
@@ -142,13 +220,35 @@ $('#download-all').addEventListener('click', async () => {
 });
 
 $('#clear').addEventListener('click', () => {
+  picker.close(false);
+  worker.postMessage({ type: 'forget', ids: [...cards.keys()] });
   for (const entry of cards.values()) {
     if (entry.url) URL.revokeObjectURL(entry.url);
     if (entry.originalUrl) URL.revokeObjectURL(entry.originalUrl);
   }
   cards.clear();
+  lastEditor = null;
   results.replaceChildren();
+  store.clear();
   updateBatch();
+});
+
+// Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y): undo and redo the hints of the photo in use.
+window.addEventListener('keydown', (event) => {
+  if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+  const key = event.key.toLowerCase();
+  if (key !== 'z' && key !== 'y') return;
+  const editor = picker.session?.editor ?? lastEditor;
+  if (!editor || !editor.card.isConnected) return;
+  event.preventDefault();
+  if (key === 'y' || event.shiftKey) editor.redo();
+  else editor.undo();
+});
+
+// The photos of the last visit, with their hints.
+store.all().then((records) => {
+  const valid = records.filter((record) => Number.isInteger(record.id) && record.file instanceof Blob && !cards.has(record.id));
+  addFiles(valid, true);
 });
 
 // Input: the file picker, drag and drop anywhere on the page, paste.

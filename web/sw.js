@@ -3,6 +3,7 @@
 // visit sees an update); nothing else passes through here.
 const cacheName = 'tint-v2';
 const files = ['./', 'index.html', 'style.css', 'app.js', 'worker.js', 'image-size.js', 'tint.js', 'tint-wasm.js',
+  'hints.js', 'picker.js', 'color.js', 'store.js',
   'tint.wasm', 'tint-v2.safetensors', 'fflate.js', 'icon.svg', 'manifest.webmanifest'];
 
 self.addEventListener('install', (event) => {
