@@ -176,7 +176,10 @@ async function suggest({ id, request, x, y, k, hints }) {
   const [point] = scaledHints(photo, [{ x, y }]);
   const i = 4 * (point.y * photo.small.width + point.x);
   const [lightness] = rgbToLab([...photo.small.data.subarray(i, i + 3)]);
-  const colors = tint.canSuggest ? (await tint.suggest(photo.small, point.x, point.y, k, { hints: scaledHints(photo, hints) })).map((s) => s.color) : [];
+  let colors = [];
+  try {
+    if (tint.canSuggest) colors = (await tint.suggest(photo.small, point.x, point.y, k, { hints: scaledHints(photo, hints) })).map((s) => s.color);
+  } catch {}  // the picker says there are none; the free choice still works
   post({ type: 'suggestions', id, request, colors, lightness });
 }
 
