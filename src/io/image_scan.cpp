@@ -38,25 +38,93 @@ bool is_sof_marker(uint8_t marker) {
   return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
 }
 
+// Which tables a JPEG has defined so far, and its frame's components. stb_image 2.27 (Debian
+// 12) decodes a scan whose tables were never defined from whatever its malloc'ed decoder state
+// happens to hold (valgrind: branches on uninitialised memory, then reads far out of bounds), so
+// every scan's tables must be defined before it reaches stb.
+struct JpegTables {
+  bool huffman[2][4] = {};  // [class: 0 DC, 1 AC][id]
+  bool quantization[4] = {};
+  bool progressive = false;
+  int components = 0;
+  uint8_t component_id[4] = {}, component_table[4] = {};
+};
+
 // A DHT segment holds tables of: class/id byte, 16 code-length counts, then that many symbols.
-// A table has at most 256 symbols; stb_image 2.27 (Debian 12) does not check and writes past
-// its table arrays when the counts add up to more, so such files must never reach it.
-bool huffman_tables_fit(const uint8_t* data, size_t size) {
+// A table has at most 256 symbols; stb_image 2.27 does not check and writes past its table
+// arrays when the counts add up to more, so such files must never reach it.
+bool read_huffman_tables(const uint8_t* data, size_t size, JpegTables& tables) {
   size_t pos = 0;
   while (pos < size) {
     if (size - pos < 17) return false;
+    const int table_class = data[pos] >> 4, id = data[pos] & 15;
+    if (table_class > 1 || id > 3) return false;
     size_t symbols = 0;
     for (size_t i = 1; i <= 16; ++i) symbols += data[pos + i];
     if (symbols > 256 || size - pos - 17 < symbols) return false;
+    tables.huffman[table_class][id] = true;
     pos += 17 + symbols;
   }
   return true;
+}
+
+// DQT: precision/id byte, then 64 entries of 1 or 2 bytes.
+bool read_quantization_tables(const uint8_t* data, size_t size, JpegTables& tables) {
+  size_t pos = 0;
+  while (pos < size) {
+    const int precision = data[pos] >> 4, id = data[pos] & 15;
+    const size_t length = 1 + 64 * size_t(precision + 1);
+    if (precision > 1 || id > 3 || size - pos < length) return false;
+    tables.quantization[id] = true;
+    pos += length;
+  }
+  return true;
+}
+
+// SOF: precision, height, width, component count, then (id, sampling, quantisation table) each.
+bool read_frame(uint8_t marker, const uint8_t* data, size_t size, JpegTables& tables) {
+  if (size < 6) return false;
+  const int count = data[5];
+  if (count < 1 || count > 4 || size < 6 + 3 * size_t(count)) return false;
+  tables.progressive = marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE;
+  tables.components = count;
+  for (int i = 0; i < count; ++i) {
+    tables.component_id[i] = data[6 + 3 * i];
+    tables.component_table[i] = data[8 + 3 * i];
+  }
+  return true;
+}
+
+// SOS: component count, (component id, DC/AC table ids) each, spectral start and end, approximation.
+// Which Huffman tables a scan decodes with (as stb does): sequential scans both; progressive DC
+// first scans the DC table, DC refinements none, AC scans the AC table.
+std::string check_scan(const uint8_t* data, size_t size, const JpegTables& tables) {
+  if (tables.components == 0) return "scan before the frame header";
+  if (size < 1) return "short scan header";
+  const int count = data[0];
+  if (count < 1 || count > 4 || size < 1 + 2 * size_t(count) + 3) return "short scan header";
+  const int spectral_start = data[1 + 2 * count], high_bit = data[3 + 2 * count] >> 4;
+  const bool uses_dc = !tables.progressive || (spectral_start == 0 && high_bit == 0);
+  const bool uses_ac = !tables.progressive || spectral_start > 0;
+  for (int i = 0; i < count; ++i) {
+    const uint8_t id = data[1 + 2 * i], dc = data[2 + 2 * i] >> 4, ac = data[2 + 2 * i] & 15;
+    int component = 0;
+    while (component < tables.components && tables.component_id[component] != id) ++component;
+    if (component == tables.components) return "scan of a component the frame does not have";
+    const int quantization = tables.component_table[component];
+    if (quantization > 3 || !tables.quantization[quantization]) return "undefined quantisation table";
+    if ((uses_dc && (dc > 3 || !tables.huffman[0][dc])) || (uses_ac && (ac > 3 || !tables.huffman[1][ac]))) {
+      return "undefined Huffman table";
+    }
+  }
+  return "";
 }
 
 // Walks marker segments and entropy-coded data to the EOI marker. Bytes that are not a marker
 // where one is expected are skipped, as libjpeg does, so slightly sloppy files still pass.
 ImageScan scan_jpeg(const uint8_t* bytes, size_t size) {
   ImageScan scan;
+  JpegTables tables;
   size_t pos = 2;
   for (;;) {
     while (pos < size && bytes[pos] != 0xFF) ++pos;  // entropy-coded data or stray bytes
@@ -73,12 +141,21 @@ ImageScan scan_jpeg(const uint8_t* bytes, size_t size) {
     size_t length = be16(bytes + pos);  // counts its own two bytes
     if (length < 2) return corrupt("JPEG", "bad segment length");
     if (!fits(size, pos, length)) break;
-    if (marker == 0xC4 && !huffman_tables_fit(bytes + pos + 2, length - 2)) {
+    const uint8_t* segment = bytes + pos + 2;
+    if (marker == 0xC4 && !read_huffman_tables(segment, length - 2, tables)) {
       return corrupt("JPEG", "bad Huffman table");
+    }
+    if (marker == 0xDB && !read_quantization_tables(segment, length - 2, tables)) {
+      return corrupt("JPEG", "bad quantisation table");
     }
     if (is_sof_marker(marker) && !scan.has_dimensions) {
       if (length < 7) return corrupt("JPEG", "short frame header");
+      if (!read_frame(marker, segment, length - 2, tables)) return corrupt("JPEG", "bad frame header");
       set_dimensions(scan, be16(bytes + pos + 5), be16(bytes + pos + 3));
+    }
+    if (marker == 0xDA) {
+      const std::string problem = check_scan(segment, length - 2, tables);
+      if (!problem.empty()) return corrupt("JPEG", problem);
     }
     pos += length;
   }

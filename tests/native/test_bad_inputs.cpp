@@ -82,6 +82,26 @@ Bytes jpeg_corrupt_tables() {
   return jpeg;
 }
 
+// A JPEG whose segments with this marker (DHT, DQT) are renamed to comments: its scan then uses
+// tables that were never defined.
+Bytes jpeg_without(uint8_t marker) {
+  Bytes jpeg = stb_encode(pattern_image(32, 32, 3), StbFormat::jpeg);
+  for (size_t i = 2; i + 4 < jpeg.size();) {
+    if (jpeg[i] != 0xFF || jpeg[i + 1] == 0xDA) break;
+    if (jpeg[i + 1] == marker) jpeg[i + 1] = 0xFE;
+    i += 2 + (size_t(jpeg[i + 2]) << 8 | jpeg[i + 3]);
+  }
+  return jpeg;
+}
+
+// A file from a fuzz run (issue 16): a corrupt progressive JPEG whose scan uses a Huffman table it
+// never defines; stb_image alone would decode it from uninitialised memory.
+Bytes regression_file(const char* name) {
+  auto bytes = tint::read_file(std::string(TINT_TEST_DATA_DIR) + "/regressions/" + name);
+  REQUIRE(bytes.is_ok());
+  return bytes.value();
+}
+
 Bytes png_corrupt_data() {
   Bytes png = stb_encode(pattern_image(40, 30, 3), StbFormat::png);
   for (size_t i = 0; i + 8 < png.size(); ++i) {
@@ -168,6 +188,10 @@ TEST_CASE("bad images in a batch: one line each, non-zero exit, no output for th
       {"truncated JPEG", "cut.jpg", [&] { return truncated(jpeg, 0.5); }, "cut.jpg"},
       {"JPEG cut inside its header", "head.jpg", [&] { return truncated(jpeg, 0.05); }, "head.jpg"},
       {"corrupt JPEG (broken Huffman tables)", "tables.jpg", [] { return jpeg_corrupt_tables(); }, "tables.jpg"},
+      {"JPEG without Huffman tables", "nodht.jpg", [] { return jpeg_without(0xC4); }, "undefined Huffman table"},
+      {"JPEG without quantisation tables", "nodqt.jpg", [] { return jpeg_without(0xDB); }, "undefined quantisation table"},
+      {"progressive JPEG using an undefined Huffman table (fuzz regression)", "huffman.jpg",
+       [] { return regression_file("jpeg-uninitialised-huffman.jpg"); }, "corrupt JPEG data (undefined Huffman table)"},
       {"truncated PNG", "cut.png", [&] { return truncated(png, 0.6); }, "cut.png"},
       {"corrupt PNG (zlib data)", "zlib.png", [] { return png_corrupt_data(); }, "zlib.png"},
       {"truncated WebP", "cut.webp", [&] { return truncated(webp, 0.5); }, "cut.webp"},
