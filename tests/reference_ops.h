@@ -98,7 +98,8 @@ inline float max_abs_difference(const Tensor& a, const Tensor& b) {
 }
 
 // A deterministic fill for test tensors (no dependency on the library's RNG under test).
-inline void fill_pattern(std::vector<float>& values, uint32_t seed, float scale = 1.0f) {
+template <class Floats>
+void fill_pattern(Floats& values, uint32_t seed, float scale = 1.0f) {
   uint32_t state = seed * 2654435761u + 1;
   for (auto& v : values) {
     state = state * 1664525u + 1013904223u;

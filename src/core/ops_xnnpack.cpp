@@ -14,6 +14,8 @@
 #include "ops.h"
 #include "ops_common.h"
 
+static_assert(tint::kReadPadding >= XNN_EXTRA_BYTES, "FloatBuffer (tensor.h) must pad as much as XNNPACK reads past its inputs");
+
 namespace tint {
 
 namespace {
@@ -70,7 +72,7 @@ class XnnConv3x3 final : public Conv3x3 {
   Status create(const float* weight, const float* bias) {
     const int in = spec_.in_channels, out = spec_.out_channels;
     group_ = output_channel_group(out, 9 * in);
-    std::vector<float> ohwi(size_t(out) * 9 * in);
+    FloatBuffer ohwi(size_t(out) * 9 * in);
     for (int o = 0; o < out; ++o)
       for (int i = 0; i < in; ++i)
         for (int k = 0; k < 9; ++k) ohwi[(size_t(o) * 9 + k) * in + i] = weight[(size_t(o) * in + i) * 9 + k];
@@ -168,7 +170,7 @@ class XnnpackBackend final : public Backend {
   Status conv3x3_backward_input(const ConvSpec& spec, const float* weight, const Tensor& grad_output,
                                 Shape input_shape, Tensor& grad_input) override {
     const int in = spec.in_channels, out = spec.out_channels, stride = spec.stride;
-    std::vector<float> swapped(size_t(9) * in * out);
+    FloatBuffer swapped(size_t(9) * in * out);
     for (int o = 0; o < out; ++o)
       for (int i = 0; i < in; ++i)
         for (int k = 0; k < 9; ++k) swapped[(size_t(i) * 9 + k) * out + o] = weight[(size_t(o) * in + i) * 9 + k];
@@ -280,7 +282,7 @@ class XnnpackBackend final : public Backend {
 
   int threads_;
   Pool pool_;
-  std::vector<float> columns_, product_, sum_;  // conv3x3_backward_weight's scratch
+  FloatBuffer columns_, product_, sum_;  // conv3x3_backward_weight's scratch
 };
 
 }  // namespace

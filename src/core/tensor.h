@@ -4,9 +4,40 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
+#include <new>
 #include <vector>
 
 namespace tint {
+
+// XNNPACK's contract: any buffer it reads stays readable XNN_EXTRA_BYTES (16) past its end (its
+// SIMD loads may overrun the last element; the extra lanes are discarded). Every float buffer
+// that reaches XNNPACK — tensors, weights, gradients, scratch — is a FloatBuffer, whose
+// allocations carry that many zeroed bytes beyond the elements. ops_xnnpack.cpp checks the
+// constant against XNN_EXTRA_BYTES.
+inline constexpr size_t kReadPadding = 16;
+
+template <class T>
+struct PaddedAllocator {
+  using value_type = T;
+  PaddedAllocator() = default;
+  template <class U>
+  PaddedAllocator(const PaddedAllocator<U>&) {}
+  // std::vector refuses sizes above this before allocating, so n * sizeof(T) + padding cannot wrap.
+  size_t max_size() const { return (size_t(-1) - kReadPadding) / sizeof(T); }
+  T* allocate(size_t n) {
+    auto* bytes = static_cast<unsigned char*>(::operator new(n * sizeof(T) + kReadPadding));
+    std::memset(bytes + n * sizeof(T), 0, kReadPadding);
+    return reinterpret_cast<T*>(bytes);
+  }
+  void deallocate(T* pointer, size_t) { ::operator delete(pointer); }
+  template <class U>
+  bool operator==(const PaddedAllocator<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const PaddedAllocator<U>&) const { return false; }
+};
+
+using FloatBuffer = std::vector<float, PaddedAllocator<float>>;
 
 struct Shape {
   int n = 0, h = 0, w = 0, c = 0;
@@ -19,7 +50,7 @@ struct Shape {
 
 struct Tensor {
   Shape shape;
-  std::vector<float> data;
+  FloatBuffer data;
 
   Tensor() = default;
   explicit Tensor(Shape s) : shape(s), data(s.size(), 0.0f) {}

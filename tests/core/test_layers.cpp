@@ -71,7 +71,8 @@ struct Probe {
 };
 
 // Compares analytic and central-difference slopes at up to `samples` entries of `values`.
-void check_entries(Probe& probe, std::vector<float>& values, const std::vector<float>& analytic, const std::string& what) {
+template <class Values, class Slopes>
+void check_entries(Probe& probe, Values& values, const Slopes& analytic, const std::string& what) {
   const float epsilon = 1e-3f;
   int checked = 0, kinks = 0;
   const size_t samples = std::min<size_t>(values.size(), 24);

@@ -50,7 +50,7 @@ double compare(const std::string& what, const float* ours, const std::vector<flo
 
 Tensor tensor_of(const TensorEntry& e) {
   Tensor t(Shape{int(e.shape[0]), int(e.shape[1]), int(e.shape[2]), int(e.shape[3])});
-  t.data = e.values;
+  t.data.assign(e.values.begin(), e.values.end());
   return t;
 }
 
