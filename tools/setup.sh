@@ -14,6 +14,7 @@ packages=(
   catch2 libcli11-dev nlohmann-json3-dev
   emscripten wabt                    # WASM build, SIMD check
   nodejs chromium                    # WASM tests, the site's server, browser tests
+  valgrind                           # the memcheck suite (tools/memcheck.sh)
 )
 # npm: Debian's package, unless the installed Node.js already brings its own (NodeSource's
 # nodejs does, and conflicts with Debian's npm).

@@ -3,9 +3,10 @@
 #   native (Release: unit, CLI end-to-end), native-asan (ASan + UBSan), wasm (core tests under
 #   Node), node (the WASM module through web/tint.js against the native build; needs both),
 #   browser (the site in Debian's chromium via playwright-core; needs the wasm build),
+#   memcheck (valgrind over the CLI's small representative runs, tools/memcheck.sh; needs native),
 #   fuzz (a 10 s smoke run of each libFuzzer target, tools/fuzz.sh).
 # Ends with one line over all suites: "N passed, N failed". Exits non-zero on any failure.
-# Usage: tools/test.sh [--skip-setup] [suite ...]   (suites: native native-asan wasm node browser fuzz)
+# Usage: tools/test.sh [--skip-setup] [suite ...]   (suites: native native-asan wasm node browser memcheck fuzz)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,11 +16,11 @@ suites=()
 for argument in "$@"; do
   case "$argument" in
     --skip-setup) skip_setup=1 ;;
-    native|native-asan|wasm|node|browser|fuzz) suites+=("$argument") ;;
-    *) echo "usage: tools/test.sh [--skip-setup] [native|native-asan|wasm|node|browser|fuzz ...]" >&2; exit 2 ;;
+    native|native-asan|wasm|node|browser|memcheck|fuzz) suites+=("$argument") ;;
+    *) echo "usage: tools/test.sh [--skip-setup] [native|native-asan|wasm|node|browser|memcheck|fuzz ...]" >&2; exit 2 ;;
   esac
 done
-((${#suites[@]})) || suites=(native native-asan wasm node browser fuzz)
+((${#suites[@]})) || suites=(native native-asan wasm node browser memcheck fuzz)
 
 if ((!skip_setup)); then
   tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -86,6 +87,30 @@ run_node_suite() {
   rm -f "$log"
 }
 
+# valgrind memcheck: one test per check of tools/memcheck.sh (on the native build).
+run_memcheck_suite() {
+  echo "=== memcheck: valgrind over the CLI (tools/memcheck.sh)"
+  if ! cmake --preset native >build-memcheck.log 2>&1 || ! cmake --build --preset native -j "$jobs" >>build-memcheck.log 2>&1; then
+    tail -n 40 build-memcheck.log
+    echo "=== memcheck: BUILD FAILED (full log: build-memcheck.log)"
+    total_failed=$((total_failed + 1))
+    return
+  fi
+  rm -f build-memcheck.log
+  local log summary
+  log=$(mktemp)
+  tools/memcheck.sh build/native 2>&1 | tee "$log"
+  summary=$(sed -n 's/^memcheck: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log")
+  if [[ -z "$summary" ]]; then
+    echo "=== memcheck: no summary"
+    total_failed=$((total_failed + 1))
+  else
+    total_passed=$((total_passed + ${summary% *}))
+    total_failed=$((total_failed + ${summary#* }))
+  fi
+  rm -f "$log"
+}
+
 # Fuzz smoke runs: one test per target, passed when 10 s of fuzzing find no crash.
 run_fuzz_suite() {
   echo "=== fuzz: 10 s of each libFuzzer target"
@@ -102,6 +127,7 @@ run_fuzz_suite() {
 for suite in "${suites[@]}"; do
   case $suite in
     node|browser) run_node_suite "$suite" ;;
+    memcheck) run_memcheck_suite ;;
     fuzz) run_fuzz_suite ;;
     *) run_suite "$suite" ;;
   esac

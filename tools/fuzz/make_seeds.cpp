@@ -1,6 +1,7 @@
 // Writes the fuzzers' seed corpora: tint-fuzz-seeds DIR makes DIR/image, DIR/safetensors,
 // DIR/rcc and DIR/cifar10, each with a few small valid files of that kind (built with the same
 // fixtures as the tests) and a few near misses. Run by tools/fuzz.sh before each fuzzing run.
+// DIR/photos gets eight small photos (about 64x48), the training and eval data of tools/memcheck.sh.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -38,7 +39,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root = argv[1];
-  for (const char* kind : {"image", "safetensors", "rcc", "cifar10"}) fs::create_directories(root / kind);
+  for (const char* kind : {"image", "safetensors", "rcc", "cifar10", "photos"}) fs::create_directories(root / kind);
+  for (int i = 0; i < 8; ++i) {
+    const std::string name = "photos/" + std::string(1, char('a' + i));
+    const tint::Image photo = pattern_image(48 + 4 * i, 40 + 2 * i, i == 3 ? 4 : 3);
+    put(root / (name + (i % 3 == 0 ? ".png" : i % 3 == 1 ? ".jpg" : ".webp")),
+        i % 3 == 0 ? stb_encode(photo, StbFormat::png) : i % 3 == 1 ? stb_encode(photo, StbFormat::jpeg) : webp_lossy(photo));
+  }
 
   put(root / "image/rgb.png", stb_encode(pattern_image(7, 5, 3), StbFormat::png));
   put(root / "image/grey-alpha.png", stb_encode(pattern_image(4, 6, 2), StbFormat::png));
