@@ -304,6 +304,11 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
   if (!dataset) return dataset.status();
   for (const auto& warning : dataset->warnings()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
   std::fprintf(stderr, "%s\n", dataset->summary().c_str());
+  // The held-out photos by key (relative to their data folder), so that they can be scored apart
+  // (`tint eval --data` on them) and a run's split is on record.
+  std::string held_out;
+  for (int index : dataset->validation()) held_out += dataset->keys()[size_t(index)] + "\n";
+  TINT_RETURN_IF_ERROR(write_file_atomic(out + "validation.txt", held_out.data(), held_out.size()));
   const int multiple = stride_multiple(model.architecture);
   if (options.crop % multiple != 0) {
     return Status::error("crop " + std::to_string(options.crop) + " must be a multiple of " + std::to_string(multiple) +

@@ -128,6 +128,11 @@ TEST_CASE("tint train writes weights, checkpoint, metrics and curves") {
   REQUIRE(summary != std::string::npos);
   REQUIRE(std::sscanf(run.output.c_str() + summary, "12 images: %d training, %d validation", &training, &validation) == 2);
   CHECK(validation > 0);
+  // validation.txt lists the held-out photos, one key per line.
+  std::ifstream held_out(ws.path("run/validation.txt"));
+  int listed = 0;
+  for (std::string key; std::getline(held_out, key); ++listed) CHECK(fs::exists(ws.data + "/" + key));
+  CHECK(listed == validation);
   const Model last = load(ws.path("run/last.safetensors"));
   REQUIRE(last.metadata.count("training"));
   CHECK(last.metadata.at("training").find("\"steps\":" + std::to_string(3 * (training / 4))) != std::string::npos);
