@@ -11,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev          # sanitizer build, libFuzzer
   libxnnpack-dev libpthreadpool-dev  # native compute backend
   libstb-dev libwebp-dev zlib1g-dev  # image I/O, Qt resource bundles (zlib)
+  libjpeg-dev libpng-dev             # photo-like fuzz seeds (tools/fuzz/photo_seeds.h)
   catch2 libcli11-dev nlohmann-json3-dev
   emscripten wabt                    # WASM build, SIMD check
   nodejs chromium                    # WASM tests, the site's server, browser tests

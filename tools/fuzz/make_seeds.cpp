@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "image_fixtures.h"
+#include "photo_seeds.h"
 #include "model.h"
 #include "rcc_fixtures.h"
 #include "safetensors.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   put(root / "image/four.gif", hand_gif(4, 3, {0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3}));
   put(root / "image/rgb.bmp", stb_encode(pattern_image(5, 3, 3), StbFormat::bmp));
   put(root / "image/rgb.tga", stb_encode(pattern_image(5, 3, 3), StbFormat::tga));
+  tint_photo_seeds::write_photo_seeds(root / "image");
 
   const char* tiny = R"({"name": "seed", "working_size": 32, "layers": [
     {"name": "first", "op": "conv", "out": 2, "activation": "relu"},
