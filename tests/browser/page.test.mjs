@@ -110,18 +110,21 @@ test('bad files get a clear error each and the page keeps working for the next f
     file('notes.png', Buffer.from('this is not an image\n'), 'image/png'),
     file('empty.jpg', Buffer.alloc(0)),
     file('huge.png', bomb, 'image/png'),
+    // The fuzz run's JPEG whose scan uses a Huffman table it never defines (issue 16).
+    file('huffman.jpg', fs.readFileSync(path.join(root, 'tests/data/regressions/jpeg-uninitialised-huffman.jpg'))),
   ]);
-  await page.waitForFunction(() => document.querySelectorAll('.card.error').length === 4, null, { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelectorAll('.card.error').length === 5, null, { timeout: 60_000 });
   const messages = Object.fromEntries(await page.locator('.card').evaluateAll((cards) =>
     cards.map((card) => [card.querySelector('.name').textContent, card.querySelector('.status').textContent])));
   assert.match(messages['truncated.jpg'], /damaged or incomplete/);
   assert.match(messages['notes.png'], /not a JPEG, PNG, WebP or GIF/i);
   assert.match(messages['empty.jpg'], /empty/i);
   assert.match(messages['huge.png'], /20000×20000 is 400\.0 MP, above the limit of 64 MP/);
+  assert.match(messages['huffman.jpg'], /damaged or incomplete/);
   await page.screenshot({ path: path.join(artifacts, 'page-errors.png'), fullPage: true });
   await page.setInputFiles('#files', photoPath);
   await page.locator('.card.done').waitFor({ timeout: 60_000 });
-  assert.equal(await page.locator('.card.error').count(), 4);
+  assert.equal(await page.locator('.card.error').count(), 5);
   assert.deepEqual(errors, []);
   await context.close();
 });

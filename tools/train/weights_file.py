@@ -1,4 +1,6 @@
-"""Reading and writing tint's F32 safetensors files for the tools in tools/train (numpy arrays)."""
+"""Reading tint's safetensors files (F32 or F16, as float32 numpy arrays) and writing them as F32,
+for the tools in tools/train. Only the architecture survives in the written metadata; run
+`tint convert` for f16 and training metadata."""
 import json
 import struct
 import sys
@@ -15,10 +17,11 @@ def read(path):
     metadata = header.pop("__metadata__")
     tensors = {}
     for name, info in header.items():
-        if info["dtype"] != "F32":
-            sys.exit(f"{name} is {info['dtype']}; convert to f32 first (tint convert --dtype f32)")
+        if info["dtype"] not in ("F32", "F16"):
+            sys.exit(f"{name} is {info['dtype']}: only F32 and F16 files are read")
         begin, end = info["data_offsets"]
-        tensors[name] = np.frombuffer(data[8 + n + begin:8 + n + end], dtype="<f4").reshape(info["shape"])
+        dtype = "<f4" if info["dtype"] == "F32" else "<f2"
+        tensors[name] = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=dtype).astype(np.float32).reshape(info["shape"])
     return metadata, tensors
 
 
