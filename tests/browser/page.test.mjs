@@ -175,12 +175,19 @@ test('after the first visit the page works offline', async () => {
   await context.close();
 });
 
-test('the embed example colourises a file with the three-line API', async () => {
+test('the embed example colourises a file with the three-line API, and takes a hint with a click', async () => {
   const { context, page, errors } = await openPage('embed-example.html');
   await page.waitForFunction(() => /Ready/.test(document.querySelector('#message').textContent), null, { timeout: 60_000 });
   await page.setInputFiles('#pick', photoPath);
   await page.waitForFunction(() => /Colourised: 451×300/.test(document.querySelector('#message').textContent), null,
     { timeout: 60_000 });
+  // The second example: a click puts a hint there and lists the likely colours.
+  const before = await page.evaluate(() => [...document.querySelector('#out').getContext('2d').getImageData(100, 100, 1, 1).data]);
+  await page.locator('#out').click({ position: { x: 100, y: 100 } });
+  await page.waitForFunction(() => /1 hint\(s\)/.test(document.querySelector('#message').textContent), null, { timeout: 60_000 });
+  assert.match(await page.locator('#likely').textContent(), /Likely at \(\d+, \d+\): #[0-9a-f]{6}, #[0-9a-f]{6}, #[0-9a-f]{6}$/);
+  const after = await page.evaluate(() => [...document.querySelector('#out').getContext('2d').getImageData(100, 100, 1, 1).data]);
+  assert.notDeepEqual(after, before);
   await page.setInputFiles('#pick', file('broken.jpg', photo.subarray(0, 500)));
   await page.waitForFunction(() => /cannot decode|not an image/.test(document.querySelector('#message').textContent));
   await page.screenshot({ path: path.join(artifacts, 'embed-example.png') });
