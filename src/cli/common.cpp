@@ -47,7 +47,7 @@ std::vector<std::string> shipped_models() {
   const std::string shipped = find_shipped_model();
   if (shipped.empty()) return models;
   const fs::path folder = fs::path(shipped).parent_path();
-  for (const char* name : {"tint-baseline.safetensors", "tint-v1.safetensors"}) {
+  for (const char* name : {"tint-baseline.safetensors", "tint-v1.safetensors", "tint-v2.safetensors"}) {
     if (fs::exists(folder / name)) models.push_back((folder / name).string());
   }
   return models;

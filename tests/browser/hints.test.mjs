@@ -170,10 +170,10 @@ test('a hint pulls its region toward its colour and leaves the far side; it foll
   await context.close();
 });
 
-// The work-in-progress weights (issue 12) spread a lone hint over the whole photo (an ab change of
+// tint-v2 (issue 12) spreads a lone hint over the whole photo (an ab change of
 // about 50 at every distance on this photo): beside other hints a hint stays in its part of the
 // photo (above), alone it does not yet. Remove the todo once the trained model passes it.
-test('a lone hint leaves the far side of the photo nearly unchanged', { todo: 'the work-in-progress weights colour the whole photo after a lone hint' }, async () => {
+test('a lone hint leaves the far side of the photo nearly unchanged', { todo: 'tint-v2 (issue 12) colours the whole photo after a lone hint' }, async () => {
   const { context, page } = await openPage();
   await addPhoto(page, grey);
   const automatic = await download(page);
