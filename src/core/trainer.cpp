@@ -235,7 +235,7 @@ Model Trainer::with_metadata(const MetricsRow& row, int train_count, int validat
                              {"steps", progress_.step},
                              {"batch", options_.batch},
                              {"crop", options_.crop},
-                             {"loss", progress_.huber_delta > 0 ? "huber" : "mse"},
+                             {"loss", !model_.architecture.losses.empty() ? "architecture" : progress_.huber_delta > 0 ? "huber" : "mse"},
                              {"huber_delta", progress_.huber_delta},
                              {"weights_average_decay", std::round(double(adam_.options.average_decay) * 1e6) / 1e6},  // as typed
                              {"seed", std::to_string(progress_.seed)},

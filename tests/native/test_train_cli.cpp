@@ -181,6 +181,8 @@ TEST_CASE("tint train: a hint model with a classification head and two losses tr
   REQUIRE(run.status == 0);
   const Model straight = load(ws.path("straight/last.safetensors")), pieces = load(ws.path("pieces/last.safetensors"));
   for (size_t p = 0; p < straight.parameters.size(); ++p) CHECK(straight.parameters[p].values == pieces.parameters[p].values);
+  // The metadata names the architecture's losses, not the --huber/MSE default it did not use.
+  CHECK(straight.metadata.at("training").find("\"loss\":\"architecture\"") != std::string::npos);
 }
 
 TEST_CASE("tint train --select auc keeps the epoch with the highest validation AuC") {
