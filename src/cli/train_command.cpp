@@ -74,9 +74,13 @@ Command add_train_command(CLI::App& app) {
                       "What best.safetensors keeps: loss (lowest validation MSE) or auc (highest validation AuC)")
       ->check(CLI::IsMember({"loss", "auc"}))
       ->capture_default_str();
-  command->add_option("--val", run.val_fraction, "Share of images held out for validation")
-      ->check(CLI::Range(0.0, 0.9))
-      ->capture_default_str();
+  auto* fraction = command->add_option("--val", run.val_fraction, "Share of images held out for validation")
+                       ->check(CLI::Range(0.0, 0.9))
+                       ->capture_default_str();
+  command->add_option("--val-list", run.val_list,
+                      "Hold out exactly the photos listed in this file (one key per line, as a run's "
+                      "validation.txt lists them) instead of a random --val share")
+      ->excludes(fraction);
   command->add_option("--seed", run.seed, "Seed of the split, crops, dropout and initial weights")->capture_default_str();
   command->add_option("--threads", run.threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
   command->add_option("--max-side", run.max_side, "Cap each photo's long side in memory")

@@ -227,6 +227,13 @@ Result<Dataset> Dataset::load(const DatasetOptions& options) {
   dataset.skipped_ = skipped;
   dataset.warnings_ = std::move(warnings);
   int largest_short_side = 0;
+  const std::set<std::string> held_out(options.validation_keys.begin(), options.validation_keys.end());
+  size_t listed_found = 0;
+  for (const std::string& key : keys) listed_found += held_out.count(key);
+  if (listed_found < held_out.size()) {
+    dataset.warnings_.push_back(std::to_string(held_out.size() - listed_found) + " of the " +
+                                std::to_string(held_out.size()) + " listed validation photos are not in the data");
+  }
   for (size_t i = 0; i < images.size(); ++i) {
     const int short_side = std::min(images[i].width, images[i].height);
     largest_short_side = std::max(largest_short_side, short_side);
@@ -235,9 +242,9 @@ Result<Dataset> Dataset::load(const DatasetOptions& options) {
       continue;
     }
     const int index = int(dataset.images_.size());
-    (in_validation(keys[i], options.seed, options.val_fraction) ? dataset.validation_
-                                                                : dataset.train_)
-        .push_back(index);
+    const bool validation = held_out.empty() ? in_validation(keys[i], options.seed, options.val_fraction)
+                                             : held_out.count(keys[i]) > 0;
+    (validation ? dataset.validation_ : dataset.train_).push_back(index);
     dataset.images_.push_back(std::move(images[i]));
     dataset.keys_.push_back(std::move(keys[i]));
   }

@@ -49,6 +49,9 @@ struct DatasetOptions {
   std::vector<std::string> photo_folders;  // any number, searched recursively
   std::string cifar10_folder;              // empty: none
   double val_fraction = 0.1;               // share of files held out, in [0, 1)
+  // When not empty, exactly the files with these keys are held out and val_fraction is ignored
+  // (a fixed split: e.g. a run's validation.txt, or photos chosen to resemble the eval set).
+  std::vector<std::string> validation_keys;
   uint64_t seed = 0;                       // decides the split (with each file's key)
   int max_side = 512;  // long-side cap, so one 24 MP photo does not dominate; <= 0: none
   int crop = 128;      // images whose short side (after the cap) is smaller are dropped

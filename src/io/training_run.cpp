@@ -180,6 +180,21 @@ class LoadedData : public TrainingData {
   BatchLoader& loader_;
 };
 
+// --val-list: one key per line (as validation.txt writes them); blank lines and # comments skipped.
+Result<std::vector<std::string>> read_key_list(const std::string& path) {
+  auto bytes = read_file(path);
+  if (!bytes) return bytes.status();
+  std::vector<std::string> keys;
+  std::istringstream lines(std::string(bytes->begin(), bytes->end()));
+  for (std::string line; std::getline(lines, line);) {
+    const size_t first = line.find_first_not_of(" \t\r"), last = line.find_last_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    keys.push_back(line.substr(first, last - first + 1));
+  }
+  if (keys.empty()) return Status::error(path + ": lists no photos to hold out");
+  return keys;
+}
+
 // Where a run starts: a fresh model, trained weights (--init: new optimiser, epoch 0) or a
 // checkpoint (--resume: everything as it was).
 struct StartState {
@@ -295,6 +310,11 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
   data_options.photo_folders = options.data_folders;
   data_options.cifar10_folder = options.cifar10_folder;
   data_options.val_fraction = options.val_fraction;
+  if (!options.val_list.empty()) {
+    auto keys = read_key_list(options.val_list);
+    if (!keys) return keys.status();
+    data_options.validation_keys = std::move(keys.value());
+  }
   data_options.seed = start->progress.seed;
   data_options.max_side = options.max_side;
   data_options.crop = options.crop;

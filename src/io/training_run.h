@@ -26,6 +26,7 @@ struct TrainingRunOptions {
   float average_decay = 0.0f;  // > 0: validate and save a moving average of the weights (adam.h)
   float huber_delta = 0.0f;  // 0: MSE; > 0: Huber loss (ignored with resume: the checkpoint's)
   double val_fraction = 0.1;
+  std::string val_list;  // a file of keys to hold out (one per line) instead of val_fraction
   uint64_t seed = 1;
   int threads = 1;
   int max_side = 512;       // long-side cap of each photo in memory

@@ -151,6 +151,36 @@ TEST_CASE("tint train writes weights, checkpoint, metrics and curves") {
   CHECK(colorize.status == 0);
 }
 
+TEST_CASE("tint train --val-list holds out exactly the listed photos") {
+  Workspace ws;
+  const std::string list = ws.path("held-out.txt");
+  std::ofstream(list) << "# photos like the eval set\np2.png\n\n  nested/p3.jpg \r\nnested/p5.png\nnot-there.png\n";
+  const std::string command = "train --data " + ws.data + " --arch " + ws.arch + " --out-dir " + ws.path("run") +
+                              " --epochs 1 --batch 4 --crop 32 --threads 1 --val-list " + list;
+  TintRun run = run_tint(command);
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK(run.output.find("12 images: 9 training, 3 validation") != std::string::npos);
+  CHECK(run.output.find("1 of the 4 listed validation photos are not in the data") != std::string::npos);
+  std::ifstream held_out(ws.path("run/validation.txt"));
+  std::vector<std::string> keys;
+  for (std::string key; std::getline(held_out, key);) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  CHECK(keys == std::vector<std::string>{"nested/p3.jpg", "nested/p5.png", "p2.png"});
+  // A run's own validation.txt reproduces its split; an empty list and --val with it are refused.
+  run = run_tint("train --data " + ws.data + " --arch " + ws.arch + " --out-dir " + ws.path("again") +
+                 " --epochs 1 --batch 4 --crop 32 --threads 1 --val-list " + ws.path("run/validation.txt"));
+  CHECK(run.output.find("12 images: 9 training, 3 validation") != std::string::npos);
+  std::ofstream(ws.path("empty.txt")) << "# nothing\n";
+  run = run_tint("train --data " + ws.data + " --arch " + ws.arch + " --out-dir " + ws.path("x") +
+                 " --val-list " + ws.path("empty.txt"));
+  CHECK(run.status == 1);
+  CHECK(run.output.find("empty.txt: lists no photos to hold out") != std::string::npos);
+  run = run_tint(command + " --val 0.2");
+  CHECK(run.status != 0);
+  CHECK(run.output.find("--val") != std::string::npos);
+}
+
 TEST_CASE("tint train: a hint model with a classification head and two losses trains, validates with hints and resumes exactly") {
   Workspace ws;
   const std::string hint_arch = ws.path("hint.json");
