@@ -20,7 +20,9 @@ if ('serviceWorker' in navigator) {
 
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
-const cards = new Map();  // id -> {element, name, file, hints, blob, url, originalUrl, editor}
+// id -> {element, name, file, hints, originalUrl, editor, gen (of the result on screen), blob (its
+// PNG, once the worker has encoded it), waiting (downloads waiting for that PNG)}
+const cards = new Map();
 const picker = new Picker($('#picker'));
 let nextId = Date.now() * 1000;  // ids increase across visits: the store's order is the order added
 let pasted = 0;
@@ -49,6 +51,9 @@ worker.onmessage = ({ data }) => {
       break;
     case 'done':
       showResult(data);
+      break;
+    case 'png':
+      takePng(data);
       break;
     case 'error':
       showError(data.id, data.message);
@@ -84,7 +89,7 @@ function addFiles(files, restored = false) {
     const name = restored ? item.name : file.name || `pasted-${++pasted}.png`;
     $('.name', element).textContent = name;
     results.prepend(element);
-    const entry = { element, name, file, hints };
+    const entry = { element, name, file, hints, blob: null, waiting: [] };
     cards.set(id, entry);
     setStatus(id, 'Waiting…');
     if (!restored) store.put({ id, name, file, hints });
@@ -98,29 +103,50 @@ function setStatus(id, text) {
   if (entry) $('.status', entry.element).textContent = text;
 }
 
-function showResult({ id, gen, blob, width, height, small, ms }) {
+// A full-size result: drawn on the card's canvas at once; its PNG follows (takePng).
+function showResult({ id, gen, bitmap, width, height, small, ms }) {
   const entry = cards.get(id);
-  if (!entry || (entry.editor && !entry.editor.accepts(gen))) return;
+  if (!entry || (entry.editor && !entry.editor.accepts(gen))) return bitmap.close();
   const { element } = entry;
-  const previous = entry.url;
-  entry.blob = blob;
-  entry.url = URL.createObjectURL(blob);
-  const compare = $('.compare', element);
-  const after = $('.after', compare);
-  after.addEventListener('load', () => {
-    if (previous) URL.revokeObjectURL(previous);
-    entry.editor.shown(gen, small);
-  }, { once: true });
-  after.src = entry.url;
+  entry.gen = gen;
+  entry.blob = null;
+  const after = $('.compare .after', element);
+  if (after.width !== width || after.height !== height) Object.assign(after, { width, height });
+  after.getContext('bitmaprenderer').transferFromImageBitmap(bitmap);
   setStatus(id, `Done in ${(ms / 1000).toFixed(1)} s`);
-  const download = $('.download', element);
-  download.href = entry.url;
-  $('.details', element).textContent = `${width}×${height} PNG, ${megabytes(blob.size)}`;
+  $('.details', element).textContent = `${width}×${height} PNG`;
   if (!entry.editor) setUpCard(id, entry, { width, height, small });
+  entry.editor.shown(gen, small);
   updateBatch();
 }
 
-// The first result of a photo: the comparison, the download link and the hint editor.
+// The PNG of a result on screen (the same pixels), for the downloads.
+function takePng({ id, gen, blob, error }) {
+  const entry = cards.get(id);
+  if (!entry || gen !== entry.gen) return;
+  const waiting = entry.waiting.splice(0);
+  if (error) {
+    setStatus(id, `The PNG could not be made: ${error}`);
+    for (const { reject } of waiting) reject(new Error(error));
+    return;
+  }
+  entry.blob = blob;
+  $('.details', entry.element).textContent += `, ${megabytes(blob.size)}`;
+  for (const { resolve } of waiting) resolve(blob);
+}
+const pngOf = (entry) => (entry.blob ? Promise.resolve(entry.blob) : new Promise((resolve, reject) => entry.waiting.push({ resolve, reject })));
+
+// Saves a blob as a file through a link of its own.
+function save(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+// The first result of a photo: the comparison, the download button and the hint editor.
 function setUpCard(id, entry, { width, height, small }) {
   const { element } = entry;
   entry.originalUrl = URL.createObjectURL(entry.file);
@@ -129,7 +155,7 @@ function setUpCard(id, entry, { width, height, small }) {
   const compare = $('.compare', element);
   const after = $('.after', compare);
   const before = $('.before', compare);
-  after.alt = `${entry.name}, colourised`;
+  after.setAttribute('aria-label', `${entry.name}, colourised`);
   before.src = entry.originalUrl;
   before.alt = `${entry.name}, original`;
   const slider = $('.slider', compare);
@@ -143,10 +169,14 @@ function setUpCard(id, entry, { width, height, small }) {
   $('.markers', compare).setAttribute('aria-label', `Colour hints on ${entry.name}`);
   compare.hidden = false;
   const download = $('.download', element);
-  download.download = outputName(entry.name);
   download.setAttribute('aria-label', `Download ${outputName(entry.name)}`);
-  download.addEventListener('click', (event) => {
-    if (download.getAttribute('aria-disabled') === 'true') event.preventDefault();
+  download.addEventListener('click', async () => {
+    if (download.getAttribute('aria-disabled') === 'true') return;
+    download.setAttribute('aria-busy', 'true');  // until the PNG is made (a moment for a big photo)
+    try {
+      save(await pngOf(entry), outputName(entry.name));
+    } catch {}  // takePng said why
+    download.removeAttribute('aria-busy');
   });
   $('.actions', element).hidden = false;
   const help = $('.marker-help', element);
@@ -196,7 +226,7 @@ function showError(id, message) {
 }
 
 function finished() {
-  return [...cards.values()].filter((entry) => entry.blob);
+  return [...cards.values()].filter((entry) => entry.gen !== undefined);
 }
 
 function updateBatch() {
@@ -209,23 +239,17 @@ $('#download-all').addEventListener('click', async () => {
   for (const entry of finished()) {
     let name = outputName(entry.name);
     for (let k = 2; files[name]; ++k) name = outputName(`${entry.name.replace(/\.[^.]*$/, '')}-${k}`);
-    files[name] = [new Uint8Array(await entry.blob.arrayBuffer()), { level: 0 }];  // PNGs are compressed already
+    try {
+      files[name] = [new Uint8Array(await (await pngOf(entry)).arrayBuffer()), { level: 0 }];  // PNGs are compressed already
+    } catch {}  // left out; its card says why
   }
-  const url = URL.createObjectURL(new Blob([zipSync(files)], { type: 'application/zip' }));
-  const link = Object.assign(document.createElement('a'), { href: url, download: 'tint-colorized.zip' });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  save(new Blob([zipSync(files)], { type: 'application/zip' }), 'tint-colorized.zip');
 });
 
 $('#clear').addEventListener('click', () => {
   picker.close(false);
   worker.postMessage({ type: 'forget', ids: [...cards.keys()] });
-  for (const entry of cards.values()) {
-    if (entry.url) URL.revokeObjectURL(entry.url);
-    if (entry.originalUrl) URL.revokeObjectURL(entry.originalUrl);
-  }
+  for (const entry of cards.values()) if (entry.originalUrl) URL.revokeObjectURL(entry.originalUrl);
   cards.clear();
   lastEditor = null;
   results.replaceChildren();

@@ -10,10 +10,11 @@
 //   {type: 'forget', ids}                      the cards are closed: free their photos
 // Hint coordinates are pixels of the full photo as displayed. Messages out: {type: 'load', loaded,
 // total}, {type: 'ready', maxPixels}, {type: 'load-error', message}; per photo {type: 'stage', id,
-// stage}, {type: 'done', id, gen, blob, width, height, small, ms} (small: the result at preview
-// size, ImageData), {type: 'preview', id, gen, image, ms}, {type: 'suggestions', id, request,
-// colors, lightness}, {type: 'error', id, message} (the photo failed) or {type: 'hint-error', id,
-// gen, message} (one edit failed; the photo stays).
+// stage}, {type: 'done', id, gen, bitmap, width, height, small, ms} (the full-size result as an
+// ImageBitmap, small: at preview size as ImageData), then {type: 'png', id, gen, blob} (the same
+// pixels as a PNG; {..., error} if encoding failed), {type: 'preview', id, gen, image, ms},
+// {type: 'suggestions', id, request, colors, lightness}, {type: 'error', id, message} (the photo
+// failed) or {type: 'hint-error', id, gen, message} (one edit failed; the photo stays).
 //
 // Jobs run one at a time (a WASM call cannot be interrupted), suggestions and previews first.
 // Only the newest preview and full-size job of a photo is kept: an edit replaces the queued ones,
@@ -95,26 +96,32 @@ function scaledHints(photo, hints) {
   }));
 }
 
-// A full-size result becomes a PNG without holding up the queue (previews run meanwhile); at most
-// one at a time, so that no more than two full-size images are alive.
+// A full-size result goes to the page at once (an ImageBitmap, drawn there on a canvas), then
+// becomes a PNG for the downloads without holding up the queue (previews run meanwhile); at most
+// one at a time, so that no more than two full-size images are alive here.
 let encoding = 0;
 async function finish({ id, gen, start }, result, failure) {
   ++encoding;
+  const { width, height } = result;
+  const canvas = new OffscreenCanvas(width, height);
+  let shown = false;
   try {
-    const { width, height } = result;
-    const canvas = new OffscreenCanvas(width, height);
     canvas.getContext('2d').putImageData(result, 0, 0);
     result = null;
+    if (stale(id, gen)) return;
     const { width: smallWidth, height: smallHeight } = previewSize(width, height);
     const small = resized(canvas, smallWidth, smallHeight);
-    const blob = stale(id, gen) ? null : await canvas.convertToBlob({ type: 'image/png' });
-    canvas.width = canvas.height = 0;  // frees the canvas's pixels now, not at the next collection
-    if (blob && !stale(id, gen)) {
-      post({ type: 'done', id, gen, blob, width, height, small, ms: performance.now() - start }, [small.data.buffer]);
-    }
+    const bitmap = await createImageBitmap(canvas);
+    post({ type: 'done', id, gen, bitmap, width, height, small, ms: performance.now() - start }, [bitmap, small.data.buffer]);
+    shown = true;
+    // Encoded even if a newer edit came meanwhile: the page may keep showing this result (the
+    // newer run can fail) and its Download waits for this PNG.
+    const blob = open.has(id) ? await canvas.convertToBlob({ type: 'image/png' }) : null;
+    if (blob && open.has(id)) post({ type: 'png', id, gen, blob });
   } catch (error) {
-    post({ type: failure, id, gen, message: describe(error) });
+    post(shown ? { type: 'png', id, gen, error: describe(error) } : { type: failure, id, gen, message: describe(error) });
   } finally {
+    canvas.width = canvas.height = 0;  // frees the canvas's pixels now, not at the next collection
     --encoding;
     pump();
   }

@@ -2,7 +2,8 @@
 // build/wasm/site, Debian's chromium driven by playwright-core): a hint moves its region's colour
 // and can be dragged, deleted, undone; the picker's suggestions; the photos and hints survive a
 // reload; bad hints through the module; a 24 MP photo; the keyboard; screenshots at desktop and
-// phone sizes in build/test-artifacts/browser/. Pixels are measured on the downloaded PNGs.
+// phone sizes in build/test-artifacts/browser/. Pixels are measured on the downloaded PNGs, which
+// must equal the result on screen.
 // chelsea.jpg: scikit-image 0.19.3's chelsea.png (BSD-3-Clause, Debian python3-skimage) as JPEG.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,9 +62,23 @@ async function addPhoto(page, file) {
   await settled(page);
 }
 
+// The first card's PNG, decoded; it must hold the pixels on screen (the result's canvas).
 async function download(page) {
   const [saved] = await Promise.all([page.waitForEvent('download'), page.locator('.card .download').first().click()]);
-  return decodePng(fs.readFileSync(await saved.path()));
+  const png = decodePng(fs.readFileSync(await saved.path()));
+  const shown = await page.locator('.card .compare .after').first().evaluate((canvas) => {
+    const copy = new OffscreenCanvas(canvas.width, canvas.height).getContext('2d');
+    copy.drawImage(canvas, 0, 0);
+    const bytes = copy.getImageData(0, 0, canvas.width, canvas.height).data;
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return { width: canvas.width, height: canvas.height, base64: btoa(text) };
+  });
+  const rgba = png.channels === 4 ? png.data : Buffer.from(Uint8Array.from({ length: png.width * png.height * 4 },
+    (_, i) => (i % 4 === 3 ? 255 : png.data[(i >> 2) * png.channels + (i % 4)])));
+  assert.ok(shown.width === png.width && shown.height === png.height && Buffer.compare(Buffer.from(shown.base64, 'base64'), rgba) === 0,
+    'the downloaded PNG is not the result on screen');
+  return png;
 }
 
 // Client coordinates of pixel (x, y) of the photo, scrolled into the middle of the screen.
