@@ -34,16 +34,23 @@ total_passed=0
 total_failed=0
 started=$(date +%s)
 
-run_suite() {
+# Configures and builds a preset, its output in build-<preset>.log only when it fails; a failed
+# build counts as one failed test. Returns non-zero when it failed.
+build_preset() {
   local preset=$1
-  echo "=== $preset: configure and build"
   if ! cmake --preset "$preset" >"build-$preset.log" 2>&1 || ! cmake --build --preset "$preset" -j "$jobs" >>"build-$preset.log" 2>&1; then
     tail -n 40 "build-$preset.log"
     echo "=== $preset: BUILD FAILED (full log: build-$preset.log)"
     total_failed=$((total_failed + 1))
-    return
+    return 1
   fi
   rm -f "build-$preset.log"
+}
+
+run_suite() {
+  local preset=$1
+  echo "=== $preset: configure and build"
+  build_preset "$preset" || return
   echo "=== $preset: test"
   local log
   log=$(mktemp)
@@ -90,13 +97,7 @@ run_node_suite() {
 # valgrind memcheck: one test per check of tools/memcheck.sh (on the native build).
 run_memcheck_suite() {
   echo "=== memcheck: valgrind over the CLI (tools/memcheck.sh)"
-  if ! cmake --preset native >build-memcheck.log 2>&1 || ! cmake --build --preset native -j "$jobs" >>build-memcheck.log 2>&1; then
-    tail -n 40 build-memcheck.log
-    echo "=== memcheck: BUILD FAILED (full log: build-memcheck.log)"
-    total_failed=$((total_failed + 1))
-    return
-  fi
-  rm -f build-memcheck.log
+  build_preset native || return
   local log summary
   log=$(mktemp)
   tools/memcheck.sh build/native 2>&1 | tee "$log"
