@@ -37,9 +37,7 @@ def main(argv):
     grown = np.zeros((weight.shape[0], architecture["input_channels"], 3, 3), dtype=np.float32)
     grown[:, :old_channels] = weight
     tensors[first] = grown
-    metadata = {k: v for k, v in metadata.items() if k in ("format", "format_version")}
-    metadata["architecture"] = json.dumps(architecture, separators=(",", ":"))
-    write(target, metadata, tensors)
+    write(target, metadata, architecture, tensors)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,7 @@ def main(argv):
         sys.exit(f"{argv[1]} has no annealed_mean layer")
     for layer in layers:
         layer["temperature"] = temperature
-    kept = {k: v for k, v in metadata.items() if k in ("format", "format_version")}
-    kept["architecture"] = json.dumps(architecture, separators=(",", ":"))
-    write(argv[2], kept, tensors)
+    write(argv[2], metadata, architecture, tensors)
 
 
 if __name__ == "__main__":

@@ -54,8 +54,7 @@ def main(argv):
             sys.exit(f"{name}: shrink.py does not know the layer kind {op!r}")
         kept[name], width_of[name] = previous, old_width
     new["input_channels"] = input_channels
-    write(argv[3], {k: v for k, v in metadata.items() if k in ("format", "format_version")} |
-          {"architecture": json.dumps(new, separators=(",", ":"))}, out)
+    write(argv[3], metadata, new, out)
     print(f"{sum(a.size for a in out.values()):,} parameters (from {sum(a.size for a in tensors.values()):,})")
 
 

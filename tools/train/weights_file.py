@@ -25,8 +25,12 @@ def read(path):
     return metadata, tensors
 
 
-def write(path, metadata, tensors):
-    header, offset, chunks = {"__metadata__": metadata}, 0, []
+def write(path, metadata, architecture, tensors):
+    """Writes tensors as F32 with metadata's format fields and `architecture` (a dict); the rest of
+    the metadata (training records) is dropped: it describes the weights before the edit."""
+    kept = {k: v for k, v in metadata.items() if k in ("format", "format_version")}
+    kept["architecture"] = json.dumps(architecture, separators=(",", ":"))
+    header, offset, chunks = {"__metadata__": kept}, 0, []
     for name, array in tensors.items():
         raw = np.ascontiguousarray(array, dtype="<f4").tobytes()
         header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
