@@ -29,8 +29,12 @@ Result<Tensor> network_input(const Architecture& architecture, const Tensor& lig
   const Shape s = lightness.shape;
   if (architecture.input_channels == 1) return lightness;
   Tensor input(s.n, s.h, s.w, architecture.input_channels);
-  const size_t pixels = size_t(s.n) * s.h * s.w;
-  for (size_t p = 0; p < pixels; ++p) input.data[p * size_t(architecture.input_channels) + size_t(l)] = lightness.data[p];
+  const int distance = input_channel(architecture, "hint_distance");
+  const size_t pixels = size_t(s.n) * s.h * s.w, channels = size_t(architecture.input_channels);
+  for (size_t p = 0; p < pixels; ++p) {
+    input.data[p * channels + size_t(l)] = lightness.data[p];
+    if (distance >= 0) input.data[p * channels + size_t(distance)] = 1.0f;
+  }
   return input;
 }
 
@@ -48,8 +52,8 @@ void place_hint(Tensor& input, const Architecture& architecture, int n, int x0, 
 
 void fill_hints(Tensor& input, const Architecture& architecture, int n) {
   const int ab = input_channel(architecture, "hint_ab"), mask = input_channel(architecture, "hint_mask");
-  const int fill = input_channel(architecture, "hint_fill");
-  if (ab < 0 || mask < 0 || fill < 0) return;
+  const int fill = input_channel(architecture, "hint_fill"), reach = input_channel(architecture, "hint_distance");
+  if (ab < 0 || mask < 0 || (fill < 0 && reach < 0)) return;
   const int h = input.shape.h, w = input.shape.w;
   // Nearest hinted pixel by vector propagation: two raster passes over 8-neighbourhoods (forward,
   // then backward), each pixel keeping the source nearest to it among its neighbours' sources.
@@ -78,8 +82,14 @@ void fill_hints(Tensor& input, const Architecture& architecture, int n) {
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       const int s = source[size_t(y) * w + x];
-      input.at(n, y, x, fill) = s < 0 ? 0.0f : input.at(n, s / w, s % w, ab);
-      input.at(n, y, x, fill + 1) = s < 0 ? 0.0f : input.at(n, s / w, s % w, ab + 1);
+      if (fill >= 0) {
+        input.at(n, y, x, fill) = s < 0 ? 0.0f : input.at(n, s / w, s % w, ab);
+        input.at(n, y, x, fill + 1) = s < 0 ? 0.0f : input.at(n, s / w, s % w, ab + 1);
+      }
+      if (reach >= 0) {
+        const float d = s < 0 ? kHintDistanceScale : std::sqrt(float(distance(x, y, s)));
+        input.at(n, y, x, reach) = std::min(d / kHintDistanceScale, 1.0f);
+      }
     }
   }
 }

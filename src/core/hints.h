@@ -25,8 +25,8 @@ struct ColorHint {
 // The most hints one colourisation takes.
 inline constexpr size_t kMaxHints = 1000;
 
-// The network input for an architecture: `lightness` [n,h,w,1] (L / 100) in its channel, every
-// other declared input zero (no hints).
+// The network input for an architecture: `lightness` [n,h,w,1] (L / 100) in its channel,
+// `hint_distance` 1 (no hint anywhere near), every other declared input zero (no hints).
 Result<Tensor> network_input(const Architecture& architecture, const Tensor& lightness);
 // First channel of a declared input, or -1 when the architecture does not declare it.
 int input_channel(const Architecture& architecture, const std::string& name);
@@ -38,7 +38,11 @@ void place_hint(Tensor& input, const Architecture& architecture, int n, int x0, 
 // For architectures that also declare "hint_fill": every pixel of sample n gets the hint colour
 // (hint_ab) of its nearest hinted pixel (hint_mask), 0 where the sample has no hints. The dense
 // form of the same hints, so the network starts from the nearest-hint fill and learns to follow
-// the photo's edges. Called after the sample's hints are placed.
+// the photo's edges. "hint_distance" (when declared) gets each pixel's distance to its nearest
+// hinted pixel in units of kHintDistanceScale pixels, at most 1: what tells the network how far a
+// hint's colour should reach (without it a lone hint's fill is that colour everywhere). Called
+// after the sample's hints are placed.
+inline constexpr float kHintDistanceScale = 64.0f;
 void fill_hints(Tensor& input, const Architecture& architecture, int n);
 
 // How training simulates hints from the true ab of a crop.

@@ -190,6 +190,7 @@ const std::vector<InputSpec>& network_inputs() {
       {"hint_ab", 2, "a / 128 and b / 128 of the user's colour hints over their patches, 0 elsewhere (hints.h)"},
       {"hint_mask", 1, "1 on the pixels of a hint's patch, 0 elsewhere"},
       {"hint_fill", 2, "a / 128 and b / 128 of the nearest hinted pixel everywhere, 0 without hints (fill_hints)"},
+      {"hint_distance", 1, "distance to the nearest hinted pixel / 64 px, at most 1; 1 without hints (fill_hints)"},
   };
   return inputs;
 }

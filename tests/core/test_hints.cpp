@@ -22,6 +22,14 @@ const char* hint_architecture = R"({"name": "hinted", "inputs": ["lightness", "h
   {"name": "ab", "op": "annealed_mean"},
   {"name": "up", "op": "upsample", "mode": "bilinear"}]})";
 
+// A one-conv architecture reading these inputs (a JSON list).
+Result<Architecture> one_conv_reading(const std::string& inputs) {
+  auto architecture = parse_architecture(
+      R"({"name": "i", "inputs": )" + inputs + R"(, "layers": [{"name": "c", "op": "conv", "out": 2}]})", "i.json");
+  REQUIRE(architecture.is_ok());
+  return architecture;
+}
+
 Model hint_model() {
   std::string json = hint_architecture;
   json.replace(json.find("BINS"), 4, std::to_string(AbBins::gamut().count()));
@@ -93,9 +101,7 @@ TEST_CASE("the network input holds L, then the hints over their patches") {
 }
 
 TEST_CASE("hint_fill gives every pixel its nearest hint's colour") {
-  auto architecture = parse_architecture(R"({"name": "f", "inputs": ["lightness", "hint_ab", "hint_mask", "hint_fill"],
-    "layers": [{"name": "c", "op": "conv", "out": 2}]})", "f.json");
-  REQUIRE(architecture.is_ok());
+  auto architecture = one_conv_reading(R"(["lightness", "hint_ab", "hint_mask", "hint_fill"])");
   REQUIRE(architecture->input_channels == 6);
   auto input = network_input(architecture.value(), Tensor(2, 20, 30, 1));
   REQUIRE(input.is_ok());
@@ -115,6 +121,24 @@ TEST_CASE("hint_fill gives every pixel its nearest hint's colour") {
       CHECK(input->at(0, y, x, 5) == (first ? -0.25f : 0.125f));
       CHECK(input->at(1, y, x, 4) == 0.0f);
     }
+}
+
+TEST_CASE("hint_distance: how far each pixel is from its nearest hint, 1 without hints") {
+  auto architecture = one_conv_reading(R"(["lightness", "hint_ab", "hint_mask", "hint_distance"])");
+  REQUIRE(architecture->input_channels == 5);
+  auto input = network_input(architecture.value(), Tensor(2, 40, 100, 1));
+  REQUIRE(input.is_ok());
+  CHECK(input->at(0, 7, 9, 4) == 1.0f);  // before any hint: far from every hint
+  place_hint(input.value(), architecture.value(), 0, 10, 20, 1, 0.5f, -0.25f);
+  fill_hints(input.value(), architecture.value(), 0);
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 100; ++x) {
+      const double expected = std::min(std::hypot(x - 10, y - 20) / double(kHintDistanceScale), 1.0);
+      CHECK(input->at(0, y, x, 4) == Approx(expected).margin(1e-6));
+      CHECK(input->at(1, y, x, 4) == 1.0f);  // the sample without hints
+    }
+  CHECK(input->at(0, 20, 10, 4) == 0.0f);
+  CHECK(input->at(0, 20, 99, 4) == 1.0f);
 }
 
 TEST_CASE("simulated hints: some samples get none, each point carries its patch's mean colour, same stream same hints") {

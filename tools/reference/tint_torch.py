@@ -61,7 +61,7 @@ _OPS = {
     "annealed_mean": {"temperature"},
 }
 # network_inputs() in src/core/model.cpp: name -> channels, in the order tint knows them.
-INPUTS = {"lightness": 1, "hint_ab": 2, "hint_mask": 1, "hint_fill": 2}
+INPUTS = {"lightness": 1, "hint_ab": 2, "hint_mask": 1, "hint_fill": 2, "hint_distance": 1}
 LOSS_TYPES = ("mse", "huber", "cross_entropy")
 LOSS_DEFAULTS = {"weight": 1.0, "delta": 0.1, "rebalance": 0.5, "sigma": 5.0}  # model.h LossSpec
 ANNEALED_MEAN_TEMPERATURE = 0.38  # annealed_mean's default

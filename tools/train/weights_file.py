@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-CHANNELS = {"lightness": 1, "hint_ab": 2, "hint_mask": 1, "hint_fill": 2}  # src/core/model.cpp
+CHANNELS = {"lightness": 1, "hint_ab": 2, "hint_mask": 1, "hint_fill": 2, "hint_distance": 1}  # src/core/model.cpp
 
 
 def read(path):
