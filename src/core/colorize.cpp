@@ -74,13 +74,15 @@ bool in_unit_range(float r, float g, float b) {
   return r >= -slack && g >= -slack && b >= -slack && r <= 1 + slack && g <= 1 + slack && b <= 1 + slack;
 }
 
+constexpr int kGamutSteps = 12;  // bisection steps: the chroma scale to 1/4096
+
 // Linear RGB for (l, a, b), scaling the chroma down (bisection) until it fits the sRGB gamut:
 // hue and lightness are kept, only saturation gives way.
 void lab_to_linear_in_gamut(float l, float a, float b, float& r, float& g, float& bl) {
   lab_to_linear({l, a, b}, r, g, bl);
   if (in_unit_range(r, g, bl)) return;
   float low = 0.0f, high = 1.0f;
-  for (int step = 0; step < 12; ++step) {
+  for (int step = 0; step < kGamutSteps; ++step) {
     const float middle = 0.5f * (low + high);
     lab_to_linear({l, a * middle, b * middle}, r, g, bl);
     (in_unit_range(r, g, bl) ? low : high) = middle;
@@ -89,6 +91,43 @@ void lab_to_linear_in_gamut(float l, float a, float b, float& r, float& g, float
 }
 
 }  // namespace
+
+// Four pixels at a time: the scalar steps, with the bisection's branches turned into lane selects,
+// so that noisy photos (many out-of-gamut pixels) no longer pay a mispredicted branch per step.
+void lab_row_to_linear_in_gamut(const float* l, const float* a, const float* b, int n, float* rgb) {
+  typedef int32_t Int4 __attribute__((vector_size(16)));
+  auto load = [](const float* p) {
+    Float4 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  auto in_range = [](Float4 r, Float4 g, Float4 bl) -> Int4 {
+    constexpr float slack = 1e-5f;  // as in_unit_range
+    return (r >= -slack) & (g >= -slack) & (bl >= -slack) & (r <= 1 + slack) & (g <= 1 + slack) & (bl <= 1 + slack);
+  };
+  auto select = [](Int4 mask, Float4 yes, Float4 no) { return Float4(((Int4)yes & mask) | ((Int4)no & ~mask)); };
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const Float4 l4 = load(l + i), a4 = load(a + i), b4 = load(b + i);
+    Float4 r, g, bl;
+    lab_to_linear4(l4, a4, b4, r, g, bl);
+    const Int4 inside = in_range(r, g, bl);
+    if (!(inside[0] & inside[1] & inside[2] & inside[3])) {
+      Float4 low = {0, 0, 0, 0}, high = {1, 1, 1, 1}, mr, mg, mb;
+      for (int step = 0; step < kGamutSteps; ++step) {
+        const Float4 middle = 0.5f * (low + high);
+        lab_to_linear4(l4, a4 * middle, b4 * middle, mr, mg, mb);
+        const Int4 fits = in_range(mr, mg, mb);
+        low = select(fits, middle, low);
+        high = select(fits, high, middle);
+      }
+      lab_to_linear4(l4, a4 * low, b4 * low, mr, mg, mb);
+      r = select(inside, r, mr), g = select(inside, g, mg), bl = select(inside, bl, mb);
+    }
+    for (int k = 0; k < 4; ++k) rgb[3 * (i + k)] = r[k], rgb[3 * (i + k) + 1] = g[k], rgb[3 * (i + k) + 2] = bl[k];
+  }
+  for (; i < n; ++i) lab_to_linear_in_gamut(l[i], a[i], b[i], rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
+}
 
 void lab_to_srgb8_in_gamut(float l, float a, float b, uint8_t rgb[3]) {
   float linear[3];
@@ -229,7 +268,7 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
   const auto x_taps = bilinear_taps(work_width, width), y_taps = bilinear_taps(work_height, height);
   const float max_value = float(input.max_value());
   const auto to_linear = linear_table(input.bits);
-  std::vector<float> row(width), ab_row(size_t(work_width) * 2);
+  std::vector<float> row(width), ab_row(size_t(work_width) * 2), a_full(width), b_full(width), linear(size_t(width) * 3);
   auto put = [&](size_t index, uint32_t value) {
     if (input.bits == 8) {
       output_bytes[index] = uint8_t(value);
@@ -248,14 +287,15 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
     lightness_row(input, to_linear, y, row.data());
     for (int x = 0; x < width; ++x) {
       const Tap tx = x_taps[x];
-      const float a = (1 - tx.w1) * ab_row[2 * tx.i0] + tx.w1 * ab_row[2 * tx.i1];
-      const float b = (1 - tx.w1) * ab_row[2 * tx.i0 + 1] + tx.w1 * ab_row[2 * tx.i1 + 1];
-      float linear[3];
-      lab_to_linear_in_gamut(row[x], a, b, linear[0], linear[1], linear[2]);
+      a_full[x] = (1 - tx.w1) * ab_row[2 * tx.i0] + tx.w1 * ab_row[2 * tx.i1];
+      b_full[x] = (1 - tx.w1) * ab_row[2 * tx.i0 + 1] + tx.w1 * ab_row[2 * tx.i1 + 1];
+    }
+    lab_row_to_linear_in_gamut(row.data(), a_full.data(), b_full.data(), width, linear.data());
+    for (int x = 0; x < width; ++x) {
       const size_t out_index = (size_t(y) * width + x) * out_channels;
       const uint32_t alpha = out_channels == 4 ? input.sample((size_t(y) * width + x) * input.channels + input.channels - 1) : 0;
       for (int k = 0; k < 3; ++k) {
-        const float clamped = std::clamp(linear[k], 0.0f, 1.0f);
+        const float clamped = std::clamp(linear[3 * size_t(x) + k], 0.0f, 1.0f);
         put(out_index + k, input.bits == 8 ? linear_to_srgb8(clamped) : uint32_t(std::lround(linear_to_srgb(clamped) * max_value)));
       }
       if (out_channels == 4) put(out_index + 3, alpha);

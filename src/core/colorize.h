@@ -52,6 +52,9 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
 void working_dimensions(int width, int height, int long_side, int& work_width, int& work_height);
 // 8-bit sRGB of (L, a, b) with colorize's gamut mapping (chroma scaled down at constant L and hue).
 void lab_to_srgb8_in_gamut(float l, float a, float b, uint8_t rgb[3]);
+// The same mapping for n pixels to linear light (rgb[3 * i + k]; clamp, then encode), four at a
+// time; each pixel's result equals the one-pixel mapping's bit for bit.
+void lab_row_to_linear_in_gamut(const float* l, const float* a, const float* b, int n, float* rgb);
 // L (0..100) of every pixel, row-major (width*height floats).
 std::vector<float> lightness_plane(const Image& image);
 

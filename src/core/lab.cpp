@@ -8,17 +8,7 @@
 namespace tint {
 
 namespace {
-// sRGB primaries with D65 white (IEC 61966-2-1), and the inverse.
-constexpr float to_xyz[3][3] = {{0.4124564f, 0.3575761f, 0.1804375f},
-                                {0.2126729f, 0.7151522f, 0.0721750f},
-                                {0.0193339f, 0.1191920f, 0.9503041f}};
-constexpr float to_rgb[3][3] = {{3.2404542f, -1.5371385f, -0.4985314f},
-                                {-0.9692660f, 1.8760108f, 0.0415560f},
-                                {0.0556434f, -0.2040259f, 1.0572252f}};
-constexpr float white_x = 0.950456f, white_y = 1.0f, white_z = 1.088754f;
-constexpr float epsilon = 0.008856f;
-constexpr float kappa_slope = 7.787f;
-constexpr float offset = 16.0f / 116.0f;
+using namespace lab_detail;
 
 // Cube root of t > 0 without libm: an exponent-thirding guess (within ~6%) and two Halley steps
 // (cubic convergence: ~2e-4, then below float precision), in double for the last rounding.
@@ -39,11 +29,6 @@ inline float cube_root(float t) {
 }
 
 inline float lab_f(float t) { return t > epsilon ? cube_root(t) : kappa_slope * t + offset; }
-// Inverse of lab_f: the linear branch applies where f^3 would fall at or below epsilon.
-inline float lab_f_inverse(float f) {
-  const float cube = f * f * f;
-  return cube > epsilon ? cube : (f - offset) / kappa_slope;
-}
 }  // namespace
 
 float srgb_to_linear(float c) {
@@ -105,15 +90,7 @@ Lab srgb_to_lab(float r, float g, float b) {
   return {116.0f * fy - 16.0f, 500.0f * (fx - fy), 200.0f * (fy - fz)};
 }
 
-void lab_to_linear(const Lab& lab, float& r, float& g, float& b) {
-  const float fy = (lab.l + 16.0f) / 116.0f;
-  const float x = white_x * lab_f_inverse(fy + lab.a / 500.0f);
-  const float y = white_y * lab_f_inverse(fy);
-  const float z = white_z * lab_f_inverse(fy - lab.b / 200.0f);
-  r = to_rgb[0][0] * x + to_rgb[0][1] * y + to_rgb[0][2] * z;
-  g = to_rgb[1][0] * x + to_rgb[1][1] * y + to_rgb[1][2] * z;
-  b = to_rgb[2][0] * x + to_rgb[2][1] * y + to_rgb[2][2] * z;
-}
+void lab_to_linear(const Lab& lab, float& r, float& g, float& b) { lab_to_linear_any(lab.l, lab.a, lab.b, r, g, b); }
 
 void lab_to_srgb(const Lab& lab, float& r, float& g, float& b) {
   lab_to_linear(lab, r, g, b);

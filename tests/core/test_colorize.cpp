@@ -69,6 +69,37 @@ float chroma_at(const Image& image, size_t pixel) {
 
 }  // namespace
 
+TEST_CASE("the row gamut mapping equals the one-pixel mapping bit for bit, out of gamut too") {
+  // L over [0, 100] with its extremes, a and b far outside the gamut: most pixels need the
+  // bisection; 1003 pixels, so the four-wide loop leaves a tail for the one-pixel path.
+  const int n = 1003;
+  std::vector<float> l(n), a(n), b(n), linear(3 * size_t(n));
+  uint32_t state = 12345;
+  auto next = [&] { return (state = state * 1664525u + 1013904223u) / 4294967296.0f; };
+  for (int i = 0; i < n; ++i) {
+    l[i] = i % 7 == 0 ? (i % 2 ? 0.0f : 100.0f) : 100.0f * next();
+    a[i] = 240.0f * next() - 120.0f;
+    b[i] = i % 11 == 0 ? 0.0f : 240.0f * next() - 120.0f;
+  }
+  lab_row_to_linear_in_gamut(l.data(), a.data(), b.data(), n, linear.data());
+  int outside = 0;
+  for (int i = 0; i < n; ++i) {
+    float direct[3];
+    lab_to_linear({l[i], a[i], b[i]}, direct[0], direct[1], direct[2]);
+    outside += std::min({direct[0], direct[1], direct[2]}) < 0.0f || std::max({direct[0], direct[1], direct[2]}) > 1.0f;
+    uint8_t one[3], row[3];
+    lab_to_srgb8_in_gamut(l[i], a[i], b[i], one);
+    for (int k = 0; k < 3; ++k) {
+      INFO("pixel " << i << " L " << l[i] << " a " << a[i] << " b " << b[i] << " channel " << k);
+      row[k] = linear_to_srgb8(linear[3 * size_t(i) + k]);
+      CHECK(row[k] == one[k]);
+      CHECK(linear[3 * size_t(i) + k] >= -1e-4f);
+      CHECK(linear[3 * size_t(i) + k] <= 1.0001f);
+    }
+  }
+  CHECK(outside > n / 2);
+}
+
 TEST_CASE("colorize keeps size, lightness and alpha for every channel layout") {
   Fixture fixture;
   for (int channels = 1; channels <= 4; ++channels) {

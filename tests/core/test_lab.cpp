@@ -48,6 +48,27 @@ TEST_CASE("Lab to sRGB matches reference values") {
   }
 }
 
+TEST_CASE("lab_to_linear4 equals lab_to_linear lane by lane, bit for bit") {
+  // Both branches of the inverse of f (dark and bright L, large a and b).
+  const float ls[] = {0.0f, 3.0f, 7.9f, 8.0f, 50.0f, 99.0f, 100.0f, 42.5f};
+  const float abs_[] = {-128.0f, -40.0f, -0.5f, 0.0f, 0.25f, 33.0f, 80.0f, 127.0f};
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 8; ++j) {
+      const Float4 l = {ls[i], ls[(i + 1) % 8], ls[(i + 3) % 8], ls[(i + 5) % 8]};
+      const Float4 a = {abs_[j], abs_[(j + 2) % 8], abs_[(j + 4) % 8], abs_[(j + 6) % 8]};
+      const Float4 b = {abs_[(j + 1) % 8], abs_[(j + 7) % 8], abs_[j], abs_[(j + 3) % 8]};
+      Float4 r, g, bl;
+      lab_to_linear4(l, a, b, r, g, bl);
+      for (int k = 0; k < 4; ++k) {
+        float sr, sg, sb;
+        lab_to_linear({l[k], a[k], b[k]}, sr, sg, sb);
+        CHECK(r[k] == sr);
+        CHECK(g[k] == sg);
+        CHECK(bl[k] == sb);
+      }
+    }
+}
+
 TEST_CASE("every 8-bit grey round-trips exactly, with a = b = 0") {
   for (int v = 0; v < 256; ++v) {
     INFO("grey " << v);
