@@ -1,10 +1,10 @@
 // tint's service worker: keeps the page, the module and the weights for offline use. Same-origin
 // GET requests are answered from the cache at once and refreshed in the background (the next
 // visit sees an update); nothing else passes through here.
-const cacheName = 'tint-v2';
+const cacheName = 'tint-3';  // renamed whenever the set of cached files changes, so the old cache is dropped
 const files = ['./', 'index.html', 'style.css', 'app.js', 'worker.js', 'image-size.js', 'tint.js', 'tint-wasm.js',
   'hints.js', 'picker.js', 'color.js', 'store.js',
-  'tint.wasm', 'tint-v2.safetensors', 'fflate.js', 'icon.svg', 'manifest.webmanifest'];
+  'tint.wasm', 'tint.safetensors', 'fflate.js', 'icon.svg', 'manifest.webmanifest'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(cacheName).then((cache) => cache.addAll(files)).then(() => self.skipWaiting()));

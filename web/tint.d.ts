@@ -1,7 +1,7 @@
 // Types for tint.js, the embeddable colouriser (ES module).
 
 export interface TintOptions {
-  /** Weights file URL; default: tint-v2.safetensors beside tint.js. */
+  /** Weights file URL; default: tint.safetensors beside tint.js. */
   modelUrl?: string;
   /** tint.wasm URL; default: beside tint.js. */
   wasmUrl?: string;

@@ -1,7 +1,7 @@
 // tint's embeddable ES module: colourise photos in the browser (or Node) with tint.wasm.
 //
 //   import { createTint } from './tint.js';
-//   const tint = await createTint();                 // tint.wasm + tint-v2.safetensors beside this file
+//   const tint = await createTint();                 // tint.wasm + tint.safetensors beside this file
 //   const colourful = await tint.colorize(imageData); // ImageData in, ImageData out
 //   tint.dispose();
 //
@@ -48,7 +48,7 @@ export async function createTint(options = {}) {
       ...(options.wasmBinary ? { wasmBinary: options.wasmBinary } : {}),
       locateFile: () => wasmUrl,
     }),
-    options.modelBytes ?? fetchBytes(options.modelUrl ?? here('tint-v2.safetensors'), 'model'),
+    options.modelBytes ?? fetchBytes(options.modelUrl ?? here('tint.safetensors'), 'model'),
   ]);
   const error = () => module.UTF8ToString(module._tint_last_error());
   const weights = module._tint_malloc(modelBytes.length);

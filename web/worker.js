@@ -53,7 +53,7 @@ async function download(urls) {
 
 const tintReady = (async () => {
   const here = (name) => new URL(name, import.meta.url).href;
-  const [wasmBinary, modelBytes] = await download([here('tint.wasm'), here('tint-v2.safetensors')]);
+  const [wasmBinary, modelBytes] = await download([here('tint.wasm'), here('tint.safetensors')]);
   return createTint({ wasmBinary, modelBytes });
 })();
 tintReady.then((tint) => post({ type: 'ready', maxPixels: tint.maxPixels }), (error) => post({ type: 'load-error', message: String(error.message ?? error) }));

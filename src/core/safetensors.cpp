@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <limits>
 #include <set>
 
@@ -91,7 +92,8 @@ Status parse_tensor_info(const std::string& name, const json& info, uint64_t buf
   const std::string& dtype_text = dtype.get_ref<const std::string&>();
   if (dtype_text == "F32") entry->dtype = Dtype::f32;
   else if (dtype_text == "F16") entry->dtype = Dtype::f16;
-  else return Status::error(where + " has unsupported dtype " + dtype_text + " (tint reads F32 and F16)");
+  else if (dtype_text == "I8") entry->dtype = Dtype::i8;
+  else return Status::error(where + " has unsupported dtype " + dtype_text + " (tint reads F32, F16 and I8)");
   const uint64_t element_size = dtype_size(entry->dtype);
 
   // The element count is computed with overflow checks: a hostile shape such as
@@ -139,11 +141,15 @@ Status parse_tensor_info(const std::string& name, const json& info, uint64_t buf
 }
 
 // Decodes little-endian F32/F16 explicitly (byte by byte), so big-endian hosts read the same
-// values and unaligned offsets are fine. Rejects NaN and Inf: a diverged training run must not
+// values and unaligned offsets are fine; I8 bytes are two's complement integers. Rejects NaN and Inf: a diverged training run must not
 // ship, and a non-finite weight would silently turn every output pixel into garbage.
 Status decode_values(const uint8_t* bytes, const std::string& source, TensorEntry* entry) {
   const size_t count = entry->element_count();
   entry->values.resize(count);
+  if (entry->dtype == Dtype::i8) {
+    for (size_t i = 0; i < count; ++i) entry->values[i] = float(int8_t(bytes[i]));
+    return Status::ok();
+  }
   for (size_t i = 0; i < count; ++i) {
     uint32_t bits;
     if (entry->dtype == Dtype::f32) {
@@ -166,8 +172,8 @@ Status decode_values(const uint8_t* bytes, const std::string& source, TensorEntr
 
 }  // namespace
 
-const char* dtype_name(Dtype dtype) { return dtype == Dtype::f16 ? "F16" : "F32"; }
-size_t dtype_size(Dtype dtype) { return dtype == Dtype::f16 ? 2 : 4; }
+const char* dtype_name(Dtype dtype) { return dtype == Dtype::f16 ? "F16" : dtype == Dtype::i8 ? "I8" : "F32"; }
+size_t dtype_size(Dtype dtype) { return dtype == Dtype::f16 ? 2 : dtype == Dtype::i8 ? 1 : 4; }
 
 size_t TensorEntry::element_count() const {
   size_t count = 1;
@@ -271,7 +277,12 @@ Result<TensorFile> parse_safetensors(const uint8_t* bytes, size_t size, const st
 }
 
 std::vector<uint8_t> serialize_safetensors(const TensorFile& file, Dtype dtype) {
-  const size_t element_size = dtype_size(dtype);
+  TensorFile as_dtype = file;
+  for (TensorEntry& entry : as_dtype.tensors) entry.dtype = dtype;
+  return serialize_safetensors(as_dtype);
+}
+
+std::vector<uint8_t> serialize_safetensors(const TensorFile& file) {
   json header = json::object();
   if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
   uint64_t offset = 0;
@@ -279,8 +290,8 @@ std::vector<uint8_t> serialize_safetensors(const TensorFile& file, Dtype dtype) 
     assert(entry.values.size() == entry.element_count() && "tensor values do not match its shape");
     assert(entry.name != "__metadata__" && header.find(entry.name) == header.end() &&
            "tensor names must be unique");
-    const uint64_t bytes = uint64_t(entry.values.size()) * element_size;
-    header[entry.name] = {{"dtype", dtype_name(dtype)},
+    const uint64_t bytes = uint64_t(entry.values.size()) * dtype_size(entry.dtype);
+    header[entry.name] = {{"dtype", dtype_name(entry.dtype)},
                           {"shape", entry.shape},
                           {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
@@ -298,7 +309,10 @@ std::vector<uint8_t> serialize_safetensors(const TensorFile& file, Dtype dtype) 
   out.insert(out.end(), text.begin(), text.end());
   for (const TensorEntry& entry : file.tensors) {
     for (float value : entry.values) {
-      if (dtype == Dtype::f32) {
+      if (entry.dtype == Dtype::i8) {
+        assert(value == std::nearbyint(value) && value >= -128.0f && value <= 127.0f && "i8 values are integers");
+        out.push_back(uint8_t(int8_t(value)));
+      } else if (entry.dtype == Dtype::f32) {
         const uint32_t bits = float_bits(value);
         for (int i = 0; i < 4; ++i) out.push_back(uint8_t(bits >> (8 * i)));
       } else {

@@ -94,6 +94,28 @@ TEST_CASE("f16 round trip is within f16 rounding") {
   }
 }
 
+TEST_CASE("I8 tensors: one two's complement byte each, beside float tensors of other dtypes") {
+  TensorFile file;
+  file.tensors.push_back({"q", {2, 3}, {-128, -127, -1, 0, 1, 127}, Dtype::i8});
+  file.tensors.push_back({"s", {2}, {0.25f, 1e-3f}, Dtype::f32});
+  file.tensors.push_back({"h", {1}, {0.5f}, Dtype::f16});
+  const std::vector<uint8_t> bytes = serialize_safetensors(file);
+  Result<TensorFile> parsed = parse_safetensors(bytes.data(), bytes.size(), "x");
+  REQUIRE(parsed.is_ok());
+  REQUIRE(parsed->tensors.size() == 3);
+  CHECK(parsed->tensors[0].dtype == Dtype::i8);
+  CHECK(parsed->tensors[0].values == file.tensors[0].values);
+  CHECK(parsed->tensors[1].dtype == Dtype::f32);
+  CHECK(parsed->tensors[1].values == file.tensors[1].values);
+  CHECK(parsed->tensors[2].dtype == Dtype::f16);
+  // 6 + 8 + 2 bytes of data after the header.
+  uint64_t header = 0;
+  for (int i = 7; i >= 0; --i) header = (header << 8) | bytes[size_t(i)];
+  CHECK(bytes.size() == 8 + header + 16);
+  CHECK(bytes[8 + header] == 0x80);  // -128
+  CHECK(bytes[8 + header + 2] == 0xff);  // -1
+}
+
 TEST_CASE("serialized layout: little-endian N, space padding to 8, then the data") {
   TensorFile file;
   file.tensors.push_back({"a", {1}, {1.0f}, Dtype::f32});

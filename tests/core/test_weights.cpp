@@ -2,6 +2,7 @@
 // architecture.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -117,6 +118,43 @@ TEST_CASE("save/load round trip: f16 close") {
   CHECK(any_rounded);  // it really went through f16
 }
 
+TEST_CASE("save/load round trip: i8 within half a step per output channel, f16 layers kept") {
+  const Model model = tiny_model();
+  const std::vector<uint8_t> bytes = save_model(model, Dtype::i8, {"head"});
+  Result<TensorFile> file = parse_safetensors(bytes.data(), bytes.size(), "tiny-i8.safetensors");
+  REQUIRE(file.is_ok());
+  CHECK(file->metadata.at("quantization") == kInt8Quantization);
+  CHECK(file->find("enc1.weight")->dtype == Dtype::i8);
+  CHECK(file->find("enc1.weight.scale")->dtype == Dtype::f32);
+  CHECK(file->find("enc1.bias")->dtype == Dtype::f16);
+  CHECK(file->find("head.weight")->dtype == Dtype::f16);  // kept
+  CHECK(file->find("head.weight.scale") == nullptr);
+  Result<Model> loaded = load_model(bytes.data(), bytes.size(), "tiny-i8.safetensors");
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->metadata.count("quantization") == 0);  // a file property, not the model's
+  for (size_t i = 0; i < model.parameters.size(); ++i) {
+    const Parameter& original = model.parameters[i];
+    const std::vector<float>& values = loaded->parameters[i].values;
+    REQUIRE(values.size() == original.values.size());
+    const TensorEntry* scale = file->find(original.name + ".scale");
+    if (!scale) {
+      for (size_t j = 0; j < values.size(); ++j) CHECK(std::fabs(values[j] - original.values[j]) <= std::fabs(original.values[j]) * 0x1p-11f + 0x1p-25f);
+      continue;
+    }
+    const size_t per_channel = values.size() / size_t(original.shape[0]);
+    for (size_t j = 0; j < values.size(); ++j) {
+      const float step = scale->values[j / per_channel];
+      CHECK(std::fabs(values[j] - original.values[j]) <= 0.5f * step * 1.0001f);
+    }
+    // Each channel's largest magnitude is exactly +-127 steps.
+    for (int o = 0; o < original.shape[0]; ++o) {
+      float largest = 0;
+      for (size_t j = 0; j < per_channel; ++j) largest = std::max(largest, std::fabs(file->find(original.name)->values[o * per_channel + j]));
+      CHECK(largest == 127.0f);
+    }
+  }
+}
+
 TEST_CASE("the baseline saves and loads") {
   Result<Model> model = create_model(baseline_architecture(), 1);
   REQUIRE(model.is_ok());
@@ -140,6 +178,63 @@ TEST_CASE("weights rejections") {
   const TensorFile good = model_to_tensor_file(tiny_model());
   TensorFile file = good;
 
+  SECTION("8-bit files: scales and metadata checked") {
+    const Model model = tiny_model();
+    const std::vector<uint8_t> good_i8 = save_model(model, Dtype::i8);
+    Result<TensorFile> parsed = parse_safetensors(good_i8.data(), good_i8.size(), "model.safetensors");
+    REQUIRE(parsed.is_ok());
+    TensorFile i8 = parsed.value();
+    auto remove = [&](const std::string& name) {
+      i8.tensors.erase(std::find_if(i8.tensors.begin(), i8.tensors.end(), [&](const TensorEntry& e) { return e.name == name; }));
+    };
+    SECTION("no scales") {
+      remove("enc2.weight.scale");
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("I8 tensor enc2.weight has no enc2.weight.scale"));
+    }
+    SECTION("a scale count that is not the output channels") {
+      TensorEntry* scale = find_entry(i8, "enc2.weight.scale");
+      scale->shape = {3};
+      scale->values.pop_back();
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("enc2.weight.scale has shape [3], expected [4]"));
+    }
+    SECTION("a zero scale") {
+      find_entry(i8, "enc1.weight.scale")->values[2] = 0.0f;
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("enc1.weight.scale holds scale 0.000000 at channel 2"));
+    }
+    SECTION("a negative scale") {
+      find_entry(i8, "enc1.weight.scale")->values[0] = -0.5f;
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("scales must be positive"));
+    }
+    SECTION("an Inf scale") {
+      find_entry(i8, "head.weight.scale")->values[1] = std::numeric_limits<float>::infinity();
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("head.weight.scale holds Inf"));
+    }
+    SECTION("a scale stored as F16") {
+      find_entry(i8, "head.weight.scale")->dtype = Dtype::f16;
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("head.weight.scale is F16, expected F32"));
+    }
+    SECTION("scales beside a float tensor") {
+      i8.tensors.push_back({"enc1.bias.scale", {4}, {1, 1, 1, 1}, Dtype::f32});
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("unexpected tensor enc1.bias.scale (enc1.bias is not I8)"));
+    }
+    SECTION("scales of a tensor the architecture does not have") {
+      i8.tensors.push_back({"enc9.weight.scale", {4}, {1, 1, 1, 1}, Dtype::f32});
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("unexpected tensor enc9.weight.scale"));
+    }
+    SECTION("I8 without the quantization metadata") {
+      i8.metadata.erase("quantization");
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("tensor enc1.weight is I8 but the metadata declares no quantization"));
+    }
+    SECTION("an unknown quantization") {
+      i8.metadata["quantization"] = "int4 blockwise";
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("unknown quantization \"int4 blockwise\""));
+    }
+    SECTION("a mis-shaped I8 tensor") {
+      TensorEntry* weight = find_entry(i8, "enc2.weight");
+      weight->shape = {4, 4, 9};
+      CHECK_THAT(load_error(serialize_safetensors(i8)), Catch::Contains("tensor enc2.weight has shape [4,4,9], expected [4,4,3,3]"));
+    }
+  }
   SECTION("missing tensor") {
     file.tensors.erase(file.tensors.begin() + 1);  // enc1.bias
     CHECK_THAT(load_error(save(file)), Catch::Contains("model.safetensors: missing tensor enc1.bias"));

@@ -5,6 +5,7 @@
 // tests/node/bad_inputs.test.mjs.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -164,6 +165,15 @@ Bytes model_bytes(const std::function<void(tint::TensorFile&)>& edit = {}, bool 
   return tint::serialize_safetensors(file, Dtype::f32);
 }
 
+// The tiny model as an 8-bit file (I8 weights, F32 scales), edited before writing.
+Bytes i8_model_bytes(const std::function<void(tint::TensorFile&)>& edit) {
+  const Bytes good = tint::save_model(tiny_model(false), Dtype::i8);
+  auto file = tint::parse_safetensors(good.data(), good.size(), "i8");
+  REQUIRE(file.is_ok());
+  edit(file.value());
+  return tint::serialize_safetensors(file.value());
+}
+
 size_t files_in(const std::string& path) {
   size_t count = 0;
   if (fs::is_directory(path))
@@ -270,6 +280,8 @@ TEST_CASE("bad paths, weights and flags: one line, non-zero exit, no output file
       {"wrong tensor shape", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --model " + weights(dir, "shape.safetensors", model_bytes([](tint::TensorFile& f) { f.tensors[0].shape = {int64_t(f.tensors[0].values.size())}; })); }, "shape"},
       {"NaN in weights", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --model " + weights(dir, "nan.safetensors", model_bytes([](tint::TensorFile& f) { f.tensors[1].values[0] = NAN; })); }, "NaN"},
       {"Inf in weights", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --model " + weights(dir, "inf.safetensors", model_bytes([](tint::TensorFile& f) { f.tensors[0].values[2] = -INFINITY; })); }, "Inf"},
+      {"8-bit weights with a zero scale", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --model " + weights(dir, "zero.safetensors", i8_model_bytes([](tint::TensorFile& f) { for (auto& t : f.tensors) if (t.name == "enc.weight.scale") t.values[1] = 0.0f; })); }, "scales must be positive"},
+      {"8-bit weights without their scales", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --model " + weights(dir, "noscale.safetensors", i8_model_bytes([](tint::TensorFile& f) { f.tensors.erase(std::remove_if(f.tensors.begin(), f.tensors.end(), [](auto& t) { return t.name == "head.weight.scale"; }), f.tensors.end()); })); }, "has no head.weight.scale"},
       {"an image as weights", [&](auto& dir, auto& in, auto&) { return in + " -o " + dir + "/o.png --model " + in; }, "in.png"},
       {"--threads 0", [](auto& dir, auto& in, auto& m) { return in + " -o " + dir + "/o.png --threads 0 --model " + m; }, "threads"},
       {"--threads 100000", [](auto& dir, auto& in, auto& m) { return in + " -o " + dir + "/o.png --threads 100000 --model " + m; }, "threads"},

@@ -15,6 +15,7 @@
 #include "image_io.h"
 #include "lab.h"
 #include "model.h"
+#include "safetensors.h"
 #include "weights.h"
 
 using namespace tint;
@@ -209,6 +210,45 @@ TEST_CASE("tint convert rewrites a model as f16 and back, keeping it loadable") 
   CHECK(run_tint("convert " + f16 + " " + renamed + " --name ''").status != 0);
   CHECK(run_tint("convert " + f16 + " " + f16 + " --training-field 'eval={bad'").status == 2);
   CHECK(run_tint("convert " + ws.model + " " + f16 + " --dtype f8").status != 0);
+}
+
+TEST_CASE("tint convert --dtype i8 writes 8-bit weights that colourise like the original") {
+  Workspace ws;
+  const std::string i8 = ws.path("m8.safetensors"), kept = ws.path("m8k.safetensors");
+  TintRun run = run_tint("convert " + ws.model + " " + i8 + " --dtype i8");
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  auto bytes = read_file(i8);
+  REQUIRE(bytes.is_ok());
+  auto file = parse_safetensors(bytes->data(), bytes->size(), "m8");
+  REQUIRE(file.is_ok());
+  int quantised = 0;
+  for (const TensorEntry& entry : file->tensors) quantised += entry.dtype == Dtype::i8;
+  CHECK(quantised > 0);
+  const std::string first = "enc";  // the Workspace model's first layer
+  run = run_tint("convert " + ws.model + " " + kept + " --dtype i8 --keep-float " + first);
+  REQUIRE(run.status == 0);
+  auto kept_bytes = read_file(kept);
+  auto kept_file = parse_safetensors(kept_bytes->data(), kept_bytes->size(), "m8k");
+  REQUIRE(kept_file.is_ok());
+  CHECK(kept_file->find(first + ".weight")->dtype == Dtype::f16);
+  // The 8-bit model colourises close to the original (8-bit output, mean difference).
+  const std::string out_a = ws.path("a.png"), out_b = ws.path("b.png");
+  const std::string in = ws.write("in.png", pattern(40, 30, 3));
+  REQUIRE(run_tint("colorize " + in + " -o " + out_a + " --model " + ws.model).status == 0);
+  REQUIRE(run_tint("colorize " + in + " -o " + out_b + " --model " + i8).status == 0);
+  auto a = read_image(out_a), b = read_image(out_b);
+  REQUIRE((a.is_ok() && b.is_ok()));
+  REQUIRE(a->data.size() == b->data.size());
+  double difference = 0;
+  for (size_t i = 0; i < a->data.size(); ++i) difference += std::abs(int(a->data[i]) - int(b->data[i]));
+  CHECK(difference / double(a->data.size()) < 1.0);
+  // Bad flags: one line, exit 2, nothing written.
+  CHECK(run_tint("convert " + ws.model + " " + ws.path("x.safetensors") + " --keep-float " + first).status == 2);
+  run = run_tint("convert " + ws.model + " " + ws.path("x.safetensors") + " --dtype i8 --keep-float nosuchlayer");
+  CHECK(run.status == 2);
+  CHECK_THAT(run.output, Catch::Contains("no such layer"));
+  CHECK_FALSE(fs::exists(ws.path("x.safetensors")));
 }
 
 TEST_CASE("tint --help, info and bench work") {

@@ -16,12 +16,16 @@ const { createTint } = await import(path.join(site, 'tint.js'));
 
 const rgba = (width, height) => ({ width, height, data: new Uint8ClampedArray(width * height * 4).fill(128) });
 
-// The model file with its JSON header edited, or one tensor's first value replaced.
-function editedModel(edit) {
-  const view = new DataView(modelBytes.buffer, modelBytes.byteOffset);
+// The site's 8-bit weights (I8 weights with F32 scales per output channel).
+const int8Bytes = new Uint8Array(fs.readFileSync(path.join(site, 'tint.safetensors')));
+
+// A model file (default: the reference model) with its JSON header edited, or one tensor's first
+// value replaced.
+function editedModel(edit, source = modelBytes) {
+  const view = new DataView(source.buffer, source.byteOffset);
   const length = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(modelBytes.subarray(8, 8 + length)));
-  const data = modelBytes.slice(8 + length);
+  const header = JSON.parse(new TextDecoder().decode(source.subarray(8, 8 + length)));
+  const data = source.slice(8 + length);
   edit(header, data);
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = new Uint8Array(Math.ceil(json.length / 8) * 8).fill(32);
@@ -81,6 +85,12 @@ const badModels = [
   }), /shape/],
   ['NaN in the weights', withValue(0x7fc00000, 0x7e00), /NaN/],
   ['Inf in the weights', withValue(0x7f800000, 0x7c00), /Inf/],
+  ['an 8-bit file with a zero scale', editedModel((header, data) => {
+    const [begin] = header['enc1.weight.scale'].data_offsets;
+    new DataView(data.buffer, data.byteOffset).setFloat32(begin + 4, 0, true);
+  }, int8Bytes), /enc1.weight.scale holds scale 0.000000 at channel 1 \(scales must be positive\)/],
+  ['an 8-bit file without its quantization metadata', editedModel((header) => { delete header.__metadata__.quantization; }, int8Bytes),
+    /is I8 but the metadata declares no quantization/],
 ];
 
 for (const [kind, bytes, message] of badModels) {
@@ -88,6 +98,16 @@ for (const [kind, bytes, message] of badModels) {
     await assert.rejects(createTint({ wasmBinary, modelBytes: bytes }), message);
   });
 }
+
+test('weights: the site\'s 8-bit file loads and colourises', async () => {
+  const length = Number(new DataView(int8Bytes.buffer, int8Bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(int8Bytes.subarray(8, 8 + length)));
+  assert.equal(header['enc2.weight'].dtype, 'I8');
+  const eight = await createTint({ wasmBinary, modelBytes: int8Bytes });
+  const out = await eight.colorize(rgba(40, 30));
+  assert.equal(out.data.length, 40 * 30 * 4);
+  eight.dispose();
+});
 
 test('calls: after dispose(), a 1x1 image is fine', async () => {
   const single = await createTint({ wasmBinary, modelBytes });

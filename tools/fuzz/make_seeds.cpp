@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   put(root / "safetensors/tiny-f32.safetensors", model_file(tiny, tint::Dtype::f32));
   put(root / "safetensors/tiny-f16.safetensors", model_file(tiny, tint::Dtype::f16));
   put(root / "safetensors/skip.safetensors", model_file(skip, tint::Dtype::f16));
+  put(root / "safetensors/tiny-i8.safetensors", model_file(tiny, tint::Dtype::i8));
   tint::TensorFile plain;
   plain.metadata["note"] = "not a model";
   plain.tensors.push_back({"x", {2, 2}, {1, 2, 3, 4}});

@@ -17,11 +17,16 @@ def read(path):
     metadata = header.pop("__metadata__")
     tensors = {}
     for name, info in header.items():
-        if info["dtype"] not in ("F32", "F16"):
-            sys.exit(f"{name} is {info['dtype']}: only F32 and F16 files are read")
+        if info["dtype"] not in ("F32", "F16", "I8"):
+            sys.exit(f"{name} is {info['dtype']}: only F32, F16 and I8 files are read")
         begin, end = info["data_offsets"]
-        dtype = "<f4" if info["dtype"] == "F32" else "<f2"
+        dtype = {"F32": "<f4", "F16": "<f2", "I8": "i1"}[info["dtype"]]
         tensors[name] = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=dtype).astype(np.float32).reshape(info["shape"])
+    # 8-bit files (src/core/weights.h): NAME (I8) x NAME.scale, one scale per output channel.
+    for name in [k for k in tensors if k + ".scale" in tensors]:
+        scale = tensors.pop(name + ".scale")
+        tensors[name] = tensors[name] * scale.reshape((-1,) + (1,) * (tensors[name].ndim - 1))
+    metadata.pop("quantization", None)
     return metadata, tensors
 
 
