@@ -1,7 +1,9 @@
 // A static file server for tint's site: `node tools/serve.mjs [--port P] [--host H] [FOLDER]`
-// (defaults: 8080, 127.0.0.1, build/wasm/site). Also imported by the browser tests (port 0 picks a
-// free one). GET/HEAD only, no directory listings, nothing outside FOLDER; the right MIME type for
-// .wasm (browsers refuse to stream-compile without it). The page carries its own
+// (defaults: 8080, 127.0.0.1, build/wasm/site) [--no-isolation]. Also imported by the browser tests
+// (port 0 picks a free one). GET/HEAD only, no directory listings, nothing outside FOLDER; the right
+// MIME type for .wasm (browsers refuse to stream-compile without it); the headers that make the page
+// cross-origin isolated (COOP same-origin + COEP require-corp: SharedArrayBuffer, so the threaded
+// module), unless isolate is false (a host without them, for tests of the fallback). The page carries its own
 // Content-Security-Policy (a meta tag), so that any static host keeps it to its own origin.
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
@@ -24,7 +26,7 @@ const types = {
 };
 
 /** Starts serving `root`; resolves to {server, url} once listening. */
-export async function serve(root, { port = 8080, host = '127.0.0.1' } = {}) {
+export async function serve(root, { port = 8080, host = '127.0.0.1', isolate = true } = {}) {
   const base = path.resolve(root);
   const server = createServer(async (request, response) => {
     const send = (status, text) => {
@@ -53,6 +55,7 @@ export async function serve(root, { port = 8080, host = '127.0.0.1' } = {}) {
       'Content-Length': stat.size,
       'Cache-Control': 'no-cache',  // the service worker keeps the offline copy
       'X-Content-Type-Options': 'nosniff',
+      ...(isolate ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
     });
     if (request.method === 'HEAD') return response.end();
     createReadStream(file).on('error', () => response.destroy()).pipe(response);
@@ -67,10 +70,11 @@ export async function serve(root, { port = 8080, host = '127.0.0.1' } = {}) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  let port = 8080, host = '127.0.0.1', root = 'build/wasm/site';
+  let port = 8080, host = '127.0.0.1', root = 'build/wasm/site', isolate = true;
   for (let i = 0; i < args.length; ++i) {
     if (args[i] === '--port') port = Number(args[++i]);
     else if (args[i] === '--host') host = args[++i];
+    else if (args[i] === '--no-isolation') isolate = false;
     else root = args[i];
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -84,8 +88,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(1);
   }
   try {
-    const { url } = await serve(root, { port, host });
-    console.log(`tint is at ${url}  (serving ${root}; Ctrl+C stops)`);
+    const { url } = await serve(root, { port, host, isolate });
+    console.log(`tint is at ${url}  (serving ${root}${isolate ? '' : ', not cross-origin isolated'}; Ctrl+C stops)`);
   } catch (error) {
     console.error(`serve: cannot listen on ${host}:${port}: ${error.code ?? error.message}`);
     process.exit(1);

@@ -16,6 +16,12 @@ const loadBar = $('#load-bar');
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('sw.js').catch(() => {});  // offline copy; the page works without
+  // A static host without the isolation headers: the service worker adds them, but only to pages
+  // it answers, so reload once when it controls this page and isolation is still missing.
+  if (!globalThis.crossOriginIsolated && navigator.serviceWorker.controller && !sessionStorage.getItem('tint-isolation-reload')) {
+    sessionStorage.setItem('tint-isolation-reload', '1');
+    location.reload();
+  }
 }
 
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -40,7 +46,7 @@ worker.onmessage = ({ data }) => {
     case 'ready':  // the worker reports the module's pixel limit (the core's, src/core/image.h)
       $('#limit').textContent = String(Math.round(data.maxPixels / 1e6));
       loadBox.classList.add('ready');
-      loadText.textContent = 'Ready. Everything runs on this device.';
+      loadText.textContent = `Ready. Everything runs on this device (threads: ${data.threads}).`;
       break;
     case 'load-error':
       loadBox.classList.add('failed');

@@ -37,23 +37,69 @@ async function toImageData(input) {
   return context.getImageData(0, 0, input.width, input.height);
 }
 
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+
+// Threads need SharedArrayBuffer: a cross-origin isolated page (COOP + COEP headers), or Node.
+export function threadsAvailable() {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  return globalThis.crossOriginIsolated === true || (isNode && globalThis.crossOriginIsolated === undefined);
+}
+
+// The thread count for options.threads: default all cores (at most 8) where threads are
+// available, else 1; an explicit count is honoured only where threads are available.
+function threadCount(requested) {
+  if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1 && requested <= 64)) {
+    throw new Error(`tint: threads must be a whole number from 1 to 64, got ${requested}`);
+  }
+  if (!threadsAvailable()) return 1;
+  return requested ?? Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, 8));
+}
+
+// The Emscripten module: tint.wasm (one thread), or tint-threads.wasm with a pool of threads - 1
+// pthread workers started with it (tint-threads-wasm.worker.js; .cjs for Node, where the site's
+// package.json makes .js an ES module). Both compute the same pixels bit for bit.
+async function loadModule(threads, options) {
+  const binary = options.wasmBinary ? { wasmBinary: options.wasmBinary } : {};
+  if (threads === 1) {
+    const wasmUrl = options.wasmUrl ?? here('tint.wasm');
+    return createTintModule({ ...binary, locateFile: () => wasmUrl });
+  }
+  const wasmUrl = options.wasmUrl ?? here('tint-threads.wasm');
+  if (isNode) {
+    // Emscripten's Node code path expects CommonJS globals.
+    const { createRequire } = await import('node:module');
+    const { fileURLToPath } = await import('node:url');
+    globalThis.require ??= createRequire(import.meta.url);
+    globalThis.__dirname ??= fileURLToPath(new URL('.', import.meta.url));
+  }
+  const { default: createThreadedModule } = await import('./tint-threads-wasm.js');
+  return createThreadedModule({
+    ...binary,
+    tintPoolSize: threads - 1,
+    locateFile: (file) => {
+      if (!file.endsWith('.worker.js')) return wasmUrl;
+      return isNode ? new URL(file.replace(/\.js$/, '.cjs'), import.meta.url) : here(file);
+    },
+  });
+}
+
 /**
- * @param {{modelUrl?: string, wasmUrl?: string, size?: number, maxPixels?: number,
+ * @param {{modelUrl?: string, wasmUrl?: string, size?: number, maxPixels?: number, threads?: number,
  *          modelBytes?: Uint8Array, wasmBinary?: Uint8Array}} options
  */
 export async function createTint(options = {}) {
-  const wasmUrl = options.wasmUrl ?? here('tint.wasm');
+  const threads = threadCount(options.threads);
   const [module, modelBytes] = await Promise.all([
-    createTintModule({
-      ...(options.wasmBinary ? { wasmBinary: options.wasmBinary } : {}),
-      locateFile: () => wasmUrl,
-    }),
+    loadModule(threads, options),
     options.modelBytes ?? fetchBytes(options.modelUrl ?? here('tint.safetensors'), 'model'),
   ]);
+  // The heap as bytes. With threads the memory is shared and may grow on any thread, so the view
+  // is taken afresh from the memory each time rather than kept.
+  const heap = () => (module.wasmMemory ? new Uint8Array(module.wasmMemory.buffer) : module.HEAPU8);
   const error = () => module.UTF8ToString(module._tint_last_error());
   const weights = module._tint_malloc(modelBytes.length);
-  module.HEAPU8.set(modelBytes, weights);
-  let handle = module._tint_create(weights, modelBytes.length, options.size ?? 0, options.maxPixels ?? 0);
+  heap().set(modelBytes, weights);
+  let handle = module._tint_create(weights, modelBytes.length, options.size ?? 0, options.maxPixels ?? 0, threads);
   module._tint_free(weights);
   if (!handle) throw new Error(`tint: ${error()}`);
   // The pixel limit in force: the caller's, else the core's (one source: src/core/image.h).
@@ -92,12 +138,12 @@ export async function createTint(options = {}) {
           throw new Error(`tint: hint #${i + 1} at ${x},${y} is outside the ${width}x${height} image`);
         }
         const bytes = new TextEncoder().encode(String(color)).subarray(0, 15);
-        module.HEAPU8.set(bytes, text);
-        module.HEAPU8[text + bytes.length] = 0;
+        heap().set(bytes, text);
+        heap()[text + bytes.length] = 0;
         if (String(color).length > 15 || !module._tint_parse_color(text, ab)) {
           throw new Error(`tint: hint #${i + 1}: colour "${color}" is not #rrggbb`);
         }
-        packed.set([x, y, ...new Float32Array(module.HEAPU8.buffer, ab, 2)], 4 * i);
+        packed.set([x, y, ...new Float32Array(heap().buffer, ab, 2)], 4 * i);
       });
     } finally {
       module._tint_free(text);
@@ -114,8 +160,8 @@ export async function createTint(options = {}) {
     if (!pixels) throw new Error(`tint: not enough memory for a ${image.width}x${image.height} image`);
     const hintBytes = module._tint_malloc(Math.max(packed.byteLength, 4));
     try {
-      module.HEAPU8.set(image.data, pixels);
-      new Float32Array(module.HEAPU8.buffer, hintBytes, packed.length).set(packed);
+      heap().set(image.data, pixels);
+      new Float32Array(heap().buffer, hintBytes, packed.length).set(packed);
       return work(pixels, hintBytes, packed.length / 4);
     } finally {
       module._tint_free(hintBytes);
@@ -126,6 +172,8 @@ export async function createTint(options = {}) {
   return {
     /** The largest image (in pixels) colorize() accepts. */
     maxPixels: limit,
+    /** Threads this instance colourises with (1 unless threads are available: threadsAvailable()). */
+    threads,
     /** Whether the model takes colour hints and can suggest colours at a pixel. */
     takesHints: (module._tint_features(handle) & 1) !== 0,
     canSuggest: (module._tint_features(handle) & 2) !== 0,
@@ -138,7 +186,7 @@ export async function createTint(options = {}) {
       return withHeap(image, colorizeOptions.hints, (pixels, hints, count) => {
         const ok = module._tint_colorize_hinted(handle, pixels, image.width, image.height, hints, count);  // in place
         if (!ok) throw new Error(`tint: ${error()}`);
-        const data = new Uint8ClampedArray(module.HEAPU8.subarray(pixels, pixels + image.data.length));  // a copy
+        const data = new Uint8ClampedArray(heap().subarray(pixels, pixels + image.data.length));  // a copy, never shared
         return typeof ImageData !== 'undefined' ? new ImageData(data, image.width, image.height) : { width: image.width, height: image.height, data };
       });
     },
@@ -153,8 +201,8 @@ export async function createTint(options = {}) {
         try {
           const n = module._tint_suggest(handle, pixels, image.width, image.height, x, y, k, hints, count, out, out + rgbBytes);
           if (n < 0) throw new Error(`tint: ${error()}`);
-          const rgb = module.HEAPU8.subarray(out, out + 3 * n);
-          const probabilities = new Float32Array(module.HEAPU8.buffer, out + rgbBytes, n);
+          const rgb = heap().subarray(out, out + 3 * n);
+          const probabilities = new Float32Array(heap().buffer, out + rgbBytes, n);
           const hex = (v) => v.toString(16).padStart(2, '0');
           return Array.from({ length: n }, (_, i) => ({
             color: `#${hex(rgb[3 * i])}${hex(rgb[3 * i + 1])}${hex(rgb[3 * i + 2])}`,
@@ -168,6 +216,7 @@ export async function createTint(options = {}) {
     dispose() {
       if (handle) module._tint_destroy(handle);
       handle = 0;
+      module.PThread?.terminateAllThreads();  // the threaded module's workers (they would keep Node running)
     },
   };
 }

@@ -9,7 +9,7 @@
 //   {type: 'suggest', id, request, x, y, k, hints}  the model's likely colours at (x, y)
 //   {type: 'forget', ids}                      the cards are closed: free their photos
 // Hint coordinates are pixels of the full photo as displayed. Messages out: {type: 'load', loaded,
-// total}, {type: 'ready', maxPixels}, {type: 'load-error', message}; per photo {type: 'stage', id,
+// total}, {type: 'ready', maxPixels, threads}, {type: 'load-error', message}; per photo {type: 'stage', id,
 // stage}, {type: 'done', id, gen, bitmap, width, height, small, ms} (the full-size result as an
 // ImageBitmap, small: at preview size as ImageData), then {type: 'png', id, gen, blob} (the same
 // pixels as a PNG; {..., error} if encoding failed), {type: 'preview', id, gen, image, ms},
@@ -19,7 +19,7 @@
 // Jobs run one at a time (a WASM call cannot be interrupted), suggestions and previews first.
 // Only the newest preview and full-size job of a photo is kept: an edit replaces the queued ones,
 // and a full-size result that a newer edit has overtaken is dropped (generation numbers).
-import { createTint } from './tint.js';
+import { createTint, threadsAvailable } from './tint.js';
 import { imageInfo, ImageFormatError } from './image-size.js';
 import { rgbToLab } from './color.js';
 
@@ -51,12 +51,15 @@ async function download(urls) {
   }));
 }
 
+// The threaded module where the page is cross-origin isolated (it then uses every core, at most
+// 8), else the single-threaded one; the pixels are the same.
 const tintReady = (async () => {
   const here = (name) => new URL(name, import.meta.url).href;
-  const [wasmBinary, modelBytes] = await download([here('tint.wasm'), here('tint.safetensors')]);
+  const wasm = threadsAvailable() ? 'tint-threads.wasm' : 'tint.wasm';
+  const [wasmBinary, modelBytes] = await download([here(wasm), here('tint.safetensors')]);
   return createTint({ wasmBinary, modelBytes });
 })();
-tintReady.then((tint) => post({ type: 'ready', maxPixels: tint.maxPixels }), (error) => post({ type: 'load-error', message: String(error.message ?? error) }));
+tintReady.then((tint) => post({ type: 'ready', maxPixels: tint.maxPixels, threads: tint.threads }), (error) => post({ type: 'load-error', message: String(error.message ?? error) }));
 
 // The header's dimensions, read before any decoding; a JPEG with big metadata is read further.
 async function headerInfo(file) {

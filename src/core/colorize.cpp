@@ -6,6 +6,7 @@
 
 #include "lab.h"
 #include "model.h"
+#include "parallel.h"
 
 namespace tint {
 
@@ -268,7 +269,6 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
   const auto x_taps = bilinear_taps(work_width, width), y_taps = bilinear_taps(work_height, height);
   const float max_value = float(input.max_value());
   const auto to_linear = linear_table(input.bits);
-  std::vector<float> row(width), ab_row(size_t(work_width) * 2), a_full(width), b_full(width), linear(size_t(width) * 3);
   auto put = [&](size_t index, uint32_t value) {
     if (input.bits == 8) {
       output_bytes[index] = uint8_t(value);
@@ -277,30 +277,35 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
       std::memcpy(output_bytes + 2 * index, &sample, 2);
     }
   };
-  for (int y = 0; y < height; ++y) {
-    const Tap ty = y_taps[y];
-    for (int x = 0; x < work_width; ++x) {
-      for (int k = 0; k < 2; ++k) {
-        ab_row[2 * x + k] = 128.0f * ((1 - ty.w1) * ab.at(0, ty.i0, x, k) + ty.w1 * ab.at(0, ty.i1, x, k));
+  // Rows are independent (in place, output row y covers exactly input row y), so threads take
+  // contiguous bands of rows and every pixel is computed the same whatever the split.
+  parallel_for(height, options.threads, [&](int begin, int end) {
+    std::vector<float> row(width), ab_row(size_t(work_width) * 2), a_full(width), b_full(width), linear(size_t(width) * 3);
+    for (int y = begin; y < end; ++y) {
+      const Tap ty = y_taps[y];
+      for (int x = 0; x < work_width; ++x) {
+        for (int k = 0; k < 2; ++k) {
+          ab_row[2 * x + k] = 128.0f * ((1 - ty.w1) * ab.at(0, ty.i0, x, k) + ty.w1 * ab.at(0, ty.i1, x, k));
+        }
+      }
+      lightness_row(input, to_linear, y, row.data());
+      for (int x = 0; x < width; ++x) {
+        const Tap tx = x_taps[x];
+        a_full[x] = (1 - tx.w1) * ab_row[2 * tx.i0] + tx.w1 * ab_row[2 * tx.i1];
+        b_full[x] = (1 - tx.w1) * ab_row[2 * tx.i0 + 1] + tx.w1 * ab_row[2 * tx.i1 + 1];
+      }
+      lab_row_to_linear_in_gamut(row.data(), a_full.data(), b_full.data(), width, linear.data());
+      for (int x = 0; x < width; ++x) {
+        const size_t out_index = (size_t(y) * width + x) * out_channels;
+        const uint32_t alpha = out_channels == 4 ? input.sample((size_t(y) * width + x) * input.channels + input.channels - 1) : 0;
+        for (int k = 0; k < 3; ++k) {
+          const float clamped = std::clamp(linear[3 * size_t(x) + k], 0.0f, 1.0f);
+          put(out_index + k, input.bits == 8 ? linear_to_srgb8(clamped) : uint32_t(std::lround(linear_to_srgb(clamped) * max_value)));
+        }
+        if (out_channels == 4) put(out_index + 3, alpha);
       }
     }
-    lightness_row(input, to_linear, y, row.data());
-    for (int x = 0; x < width; ++x) {
-      const Tap tx = x_taps[x];
-      a_full[x] = (1 - tx.w1) * ab_row[2 * tx.i0] + tx.w1 * ab_row[2 * tx.i1];
-      b_full[x] = (1 - tx.w1) * ab_row[2 * tx.i0 + 1] + tx.w1 * ab_row[2 * tx.i1 + 1];
-    }
-    lab_row_to_linear_in_gamut(row.data(), a_full.data(), b_full.data(), width, linear.data());
-    for (int x = 0; x < width; ++x) {
-      const size_t out_index = (size_t(y) * width + x) * out_channels;
-      const uint32_t alpha = out_channels == 4 ? input.sample((size_t(y) * width + x) * input.channels + input.channels - 1) : 0;
-      for (int k = 0; k < 3; ++k) {
-        const float clamped = std::clamp(linear[3 * size_t(x) + k], 0.0f, 1.0f);
-        put(out_index + k, input.bits == 8 ? linear_to_srgb8(clamped) : uint32_t(std::lround(linear_to_srgb(clamped) * max_value)));
-      }
-      if (out_channels == 4) put(out_index + 3, alpha);
-    }
-  }
+  });
   return Status::ok();
 }
 

@@ -17,6 +17,7 @@ struct ColorizeOptions {
   int working_size = 0;  // long side the network sees; 0 = the model's
   uint64_t max_pixels = default_max_pixels;
   std::vector<ColorHint> hints;  // for models that take hints (hints.h); at most kMaxHints
+  int threads = 1;               // for the full-resolution passes (rows split; results do not depend on it)
 };
 
 // A hint's patch in the network input: this many working-size pixels square.

@@ -1,6 +1,7 @@
 // A minimal fork-join loop for our own kernels. XNNPACK brings its own pthreadpool; the portable
-// backend and our elementwise loops split work across std::threads here. WASM builds are single
-// threaded (no COOP/COEP needed), so this runs inline there.
+// backend and our elementwise loops split work across std::threads here. The plain WASM build has
+// no threads (it runs from any static server), so this runs inline there; the threaded WASM build
+// (-pthread: Emscripten pthreads on Web Workers, for cross-origin isolated pages) splits as natively.
 #pragma once
 
 #include <algorithm>
@@ -13,7 +14,7 @@ namespace tint {
 // Calls body(begin, end) on `threads` contiguous chunks of [0, count). Deterministic chunking:
 // the same count and thread count always give the same split, so results do not depend on timing.
 inline void parallel_for(int count, int threads, const std::function<void(int, int)>& body) {
-#ifdef __EMSCRIPTEN__
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   threads = 1;
 #endif
   threads = std::max(1, std::min(threads, count));
