@@ -3,8 +3,13 @@
 export interface TintOptions {
   /** Weights file URL; default: tint.safetensors beside tint.js. */
   modelUrl?: string;
-  /** tint.wasm URL; default: beside tint.js. */
+  /** The module's URL; default: tint.wasm (one thread) or tint-threads.wasm beside tint.js. */
   wasmUrl?: string;
+  /**
+   * Threads to colourise with, 1 to 64; default: all cores (at most 8) where threads are available
+   * (a cross-origin isolated page, or Node), else 1. Where they are not, 1 whatever is asked.
+   */
+  threads?: number;
   /** Long side the network sees; default: the model's own (256). */
   size?: number;
   /** Refuse larger images (pixels); default: the module's limit (64 000 000). */
@@ -38,6 +43,8 @@ export interface Suggestion {
 export interface Tint {
   /** The largest image, in pixels, that colorize() accepts. */
   readonly maxPixels: number;
+  /** Threads this instance colourises with. */
+  readonly threads: number;
   /** Whether the model takes colour hints, and can suggest colours at a pixel. */
   readonly takesHints: boolean;
   readonly canSuggest: boolean;
@@ -52,3 +59,5 @@ export interface Tint {
 }
 
 export function createTint(options?: TintOptions): Promise<Tint>;
+/** Whether threads are available here (SharedArrayBuffer: a cross-origin isolated page, or Node). */
+export function threadsAvailable(): boolean;
