@@ -20,7 +20,7 @@ struct BenchArguments {
   ComputeArguments compute{"", 1, 256};  // every backend, one thread, 256x256
   int runs = 5;
   std::string arch;     // random weights of this architecture (baseline or FILE.json)
-  bool train = false;
+  bool train = false, profile = false;
   int batch = 16, crop = 128;
 };
 
@@ -38,6 +38,17 @@ std::vector<std::string> bench_backends(const BenchArguments& args) {
   return args.compute.backend.empty() ? available_backends() : std::vector<std::string>{args.compute.backend};
 }
 
+// A step's phases, largest first: mean milliseconds per step and share of the profiled time.
+void print_profile(const Profile& profile, int steps) {
+  std::vector<std::pair<double, std::string>> phases;
+  double total = 0;
+  for (const auto& [phase, ms] : profile.milliseconds) phases.emplace_back(ms / steps, phase), total += ms / steps;
+  std::sort(phases.rbegin(), phases.rend());
+  std::printf("    %-40s %9s %6s\n", "phase (own time, mean of the timed steps)", "ms/step", "share");
+  for (const auto& [ms, phase] : phases) std::printf("    %-40s %9.1f %5.1f%%\n", phase.c_str(), ms, 100.0 * ms / total);
+  std::printf("    %-40s %9.1f\n", "total", total);
+}
+
 // Training steps per second (forward, MSE, backward, Adam) on random batches: the figure
 // tools/bench/train_vs_torch.sh sets against PyTorch's.
 int run_train_bench(const BenchArguments& args) {
@@ -48,11 +59,14 @@ int run_train_bench(const BenchArguments& args) {
   std::printf("training steps of %s, batch %d, crop %d, %d thread(s)\n", model->architecture.name.c_str(), args.batch,
               crop, args.compute.threads);
   for (const auto& name : bench_backends(args)) {
-    auto best = time_training_step(model.value(), name, args.compute.threads, args.batch, crop, args.runs);
+    Profile profile;
+    auto best = time_training_step(model.value(), name, args.compute.threads, args.batch, crop, args.runs,
+                                   args.profile ? &profile : nullptr);
     if (!best) return print_error(best.message()), 1;
     std::printf("  %-8s %9.1f ms/step  %6.2f steps/s  %6.1f images/s  %6.1f GFLOP/s (forward+backward = 3x forward)\n",
                 name.c_str(), *best, 1000.0 / *best, 1000.0 * args.batch / *best,
                 3.0 * model->flops(crop, crop) * args.batch / (*best * 1e6));
+    if (args.profile) print_profile(profile, args.runs);
   }
   return 0;
 }
@@ -112,6 +126,7 @@ Command add_bench_command(CLI::App& app) {
   add_compute_options(command, args->compute, "Input side in pixels (default 256)", 8);
   command->add_option("--runs", args->runs, "Timed rounds")->check(CLI::Range(1, 1000))->capture_default_str();
   command->add_flag("--train", args->train, "Time training steps (forward, backward, Adam) instead");
+  command->add_flag("--profile", args->profile, "With --train: where a step's time goes, phase by phase");
   command->add_option("--batch", args->batch, "Batch size for --train")->check(CLI::Range(1, 1024))->capture_default_str();
   command->add_option("--crop", args->crop, "Crop side for --train")->check(CLI::Range(8, 1024))->capture_default_str();
   return {command, [args] { return run_bench(*args); }};

@@ -70,7 +70,7 @@ Result<std::vector<ForwardTimes>> time_forward(const Model& model, const std::ve
 }
 
 Result<double> time_training_step(const Model& model, const std::string& backend_name, int threads, int batch, int crop,
-                                  int runs) {
+                                  int runs, Profile* profile) {
   Tensor lightness(batch, crop, crop, model.architecture.input_channels), ab(batch, crop, crop, 2);
   for (size_t i = 0; i < lightness.size(); ++i) lightness.data[i] = float((i * 7919) % 101) / 100.0f;
   for (size_t i = 0; i < ab.size(); ++i) ab.data[i] = float((i * 104729) % 201) / 250.0f - 0.4f;
@@ -83,7 +83,9 @@ Result<double> time_training_step(const Model& model, const std::string& backend
   double best = 1e300;
   for (int round = -1; round < runs; ++round) {  // round -1 warms up
     const double start = now_ms();
+    Profile* previous = Profile::activate(round >= 0 ? profile : nullptr);
     auto loss = train_step(*graph.value(), trained, adam, lightness, ab, 1, round + 1);
+    Profile::activate(previous);
     if (!loss) return loss.status();
     if (round >= 0) best = std::min(best, now_ms() - start);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model.h"
+#include "profile.h"
 #include "status.h"
 
 namespace tint {
@@ -26,8 +27,9 @@ Result<std::vector<ForwardTimes>> time_forward(const Model& model, const std::ve
                                                int size, int runs);
 
 // Best milliseconds of one training step (forward, MSE, backward, Adam) on a fixed synthetic
-// batch of `crop` x `crop` crops; one warm-up step, then `runs` timed steps.
+// batch of `crop` x `crop` crops; one warm-up step, then `runs` timed steps. With `profile`, the
+// timed steps' phases (profile.h) are summed into it.
 Result<double> time_training_step(const Model& model, const std::string& backend, int threads, int batch, int crop,
-                                  int runs);
+                                  int runs, Profile* profile = nullptr);
 
 }  // namespace tint

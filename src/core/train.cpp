@@ -1,11 +1,14 @@
 #include "train.h"
 
 #include <cstdio>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "ab_bins.h"
 #include "hints.h"
 #include "loss.h"
+#include "profile.h"
 #include "random.h"
 #include "weights.h"
 
@@ -73,18 +76,25 @@ Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& 
   Random dropout_rng(seed, 0x64726f70ull + uint64_t(step) * 2);  // "drop", one stream per step
   TINT_RETURN_IF_ERROR(graph.forward(input, &dropout_rng));
   std::vector<Graph::Seed> seeds;
-  const double loss = objective.evaluate(graph, ab, &seeds);
+  double loss;
+  {
+    ProfileScope phase(Profile::current() ? "loss and its gradient" : "");
+    loss = objective.evaluate(graph, ab, &seeds);
+  }
   TINT_RETURN_IF_ERROR(graph.backward(std::move(seeds)));
+  ProfileScope phase(Profile::current() ? "optimizer (Adam)" : "");
   adam.step(model.parameters, graph.gradients());
   return loss;
 }
 
 Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& lightness, const Tensor& ab,
                           uint64_t seed, int64_t step, float huber_delta) {
+  std::optional<ProfileScope> setup(std::in_place, Profile::current() ? "loss setup and input assembly" : "");
   auto objective = TrainingObjective::create(model, huber_delta);
   if (!objective) return objective.status();
   auto input = network_input(model.architecture, lightness);
   if (!input) return input.status();
+  setup.reset();
   return train_step(graph, model, adam, input.value(), ab, objective.value(), seed, step);
 }
 

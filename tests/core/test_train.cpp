@@ -2,9 +2,12 @@
 // and Adam's arithmetic on a case worked by hand.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
+#include "benchmark.h"
+#include "profile.h"
 #include "train.h"
 
 using namespace tint;
@@ -215,4 +218,57 @@ TEST_CASE("Adam keeps the weights' moving average: a = d a + (1 - d) p after eac
   CHECK(loaded->adam_options.average_decay == 0.75f);
   REQUIRE(loaded->average.size() == kept.average.size());
   CHECK(same_bits(loaded->average[3], kept.average[3]));
+}
+
+TEST_CASE("a profile counts each phase's own time, and nothing while inactive") {
+  auto busy = [](double ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double, std::milli>(ms);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  };
+  {
+    ProfileScope ignored("unseen");  // no active profile: nothing recorded, nothing to crash
+    busy(1);
+  }
+  Profile profile;
+  Profile* previous = Profile::activate(&profile);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    ProfileScope outer("outer");
+    busy(20);
+    {
+      ProfileScope inner("inner");
+      busy(30);
+    }
+    busy(10);
+  }
+  const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  Profile::activate(previous);
+  {
+    ProfileScope after("after");
+    busy(1);
+  }
+  REQUIRE(profile.milliseconds.size() == 2);
+  CHECK(profile.milliseconds.at("inner") >= 30.0);
+  CHECK(profile.milliseconds.at("outer") >= 30.0);  // 20 + 10 of its own
+  // Own times: together they are the block's wall time, not more (the inner 30 counted once).
+  CHECK(profile.milliseconds.at("outer") + profile.milliseconds.at("inner") <= wall + 0.01);
+}
+
+TEST_CASE("a profiled training step names the phases of a conv network") {
+  auto architecture = parse_architecture(R"({"name": "p", "layers": [
+    {"name": "a", "op": "conv", "out": 4, "stride": 2, "activation": "relu"},
+    {"name": "up", "op": "upsample", "mode": "nearest"},
+    {"name": "b", "op": "conv", "out": 2}, {"name": "t", "op": "tanh"}]})", "p.json");
+  REQUIRE(architecture.is_ok());
+  auto model = create_model(architecture.value(), 3);
+  REQUIRE(model.is_ok());
+  Profile profile;
+  REQUIRE(time_training_step(model.value(), "simd", 1, 2, 16, 2, &profile).is_ok());
+  for (const char* phase : {"forward conv", "conv weight gradient", "conv input gradient", "relu gradient (elementwise)",
+                            "backward upsample", "optimizer (Adam)", "loss and its gradient"}) {
+    INFO(phase);
+    CHECK(profile.milliseconds.count(phase) == 1);
+  }
+  CHECK(Profile::current() == nullptr);
 }

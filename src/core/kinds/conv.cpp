@@ -7,6 +7,7 @@
 
 #include "layer_kind.h"
 #include "model.h"
+#include "profile.h"
 
 namespace tint {
 namespace {
@@ -53,6 +54,7 @@ class ConvKind : public LayerKind {
   Status forward(ForwardCall& call) const override {
     auto* packed = static_cast<PackedConv*>(call.state.get());
     if (!packed || !call.parameters_fixed) {
+      ProfileScope phase(Profile::current() ? "conv weight packing" : "");
       auto conv = call.backend.make_conv3x3(spec_of(call.layer, call.shape), call.parameters[0], call.parameters[1]);
       if (!conv) return conv.status();
       if (!packed) call.state = std::make_unique<PackedConv>();
@@ -68,18 +70,27 @@ class ConvKind : public LayerKind {
     const ConvSpec spec = spec_of(call.layer, call.shape);
     const Tensor& x = *call.inputs[0];
     Tensor& grad_y = call.grad_output;
+    const bool profiling = Profile::current() != nullptr;
     if (spec.relu) {  // ReLU passes gradient only where it passed signal (y > 0), as PyTorch's does
+      ProfileScope phase(profiling ? "relu gradient (elementwise)" : "");
       for (size_t i = 0; i < call.output.size(); ++i)
         if (!(call.output.data[i] > 0.0f)) grad_y.data[i] = 0.0f;
     }
     const int out = spec.out_channels;
-    std::vector<double> bias_sum(out, 0.0);  // double: a sum over every pixel of the batch
-    const size_t pixels = grad_y.size() / out;
-    for (size_t p = 0; p < pixels; ++p)
-      for (int o = 0; o < out; ++o) bias_sum[o] += grad_y.data[p * out + o];
-    for (int o = 0; o < out; ++o) call.grad_parameters[1][o] = float(bias_sum[o]);
-    TINT_RETURN_IF_ERROR(call.backend.conv3x3_backward_weight(spec, x, grad_y, call.grad_parameters[0]));
+    {
+      ProfileScope phase(profiling ? "conv bias gradient" : "");
+      std::vector<double> bias_sum(out, 0.0);  // double: a sum over every pixel of the batch
+      const size_t pixels = grad_y.size() / out;
+      for (size_t p = 0; p < pixels; ++p)
+        for (int o = 0; o < out; ++o) bias_sum[o] += grad_y.data[p * out + o];
+      for (int o = 0; o < out; ++o) call.grad_parameters[1][o] = float(bias_sum[o]);
+    }
+    {
+      ProfileScope phase(profiling ? "conv weight gradient" : "");
+      TINT_RETURN_IF_ERROR(call.backend.conv3x3_backward_weight(spec, x, grad_y, call.grad_parameters[0]));
+    }
     if (call.grad_inputs[0]) {
+      ProfileScope phase(profiling ? "conv input gradient" : "");
       TINT_RETURN_IF_ERROR(call.backend.conv3x3_backward_input(spec, call.parameters[0], grad_y, x.shape, *call.grad_inputs[0]));
     }
     return Status::ok();
