@@ -23,8 +23,8 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/tint-ccache}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}  # a clone elsewhere hits the same cache
 export NODE_PATH=/usr/share/nodejs  # emcc needs acorn (docs/toolchain.md, pitfall 1)
 jobs=$(nproc)
-if [[ ! -f weights/tint-v1.safetensors ]]; then
-  echo "run.sh: weights/tint-v1.safetensors is missing (a clean clone has it; was it deleted?)" >&2
+if [[ ! -f weights/tint-v2.safetensors ]]; then
+  echo "run.sh: weights/tint-v2.safetensors is missing (a clean clone has it; was it deleted?)" >&2
   exit 1
 fi
 

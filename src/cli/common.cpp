@@ -18,7 +18,7 @@ namespace tint::cli {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr const char* shipped_model_name = "tint-v1.safetensors";
+constexpr const char* shipped_model_name = "tint-v2.safetensors";
 
 fs::path executable_directory() {
   std::error_code error;
