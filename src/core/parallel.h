@@ -36,8 +36,11 @@ class ThreadPool {
 
   // Calls task(t) for every t in [0, tasks), task 0 on the calling thread; returns when all are done.
   void run(int tasks, const std::function<void(int)>& task) {
-    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
-    if (!busy.owns_lock() || inside_task()) {
+    // Checked before the lock: a call from inside a task on the calling thread, which holds busy_
+    // already, must not try to lock it again (undefined for std::mutex).
+    std::unique_lock<std::mutex> busy;
+    if (!inside_task()) busy = std::unique_lock<std::mutex>(busy_, std::try_to_lock);
+    if (!busy.owns_lock()) {
       for (int t = 0; t < tasks; ++t) task(t);
       return;
     }

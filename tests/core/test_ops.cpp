@@ -1,7 +1,11 @@
 // Table-driven checks of every op on both backends against the naive reference.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "ops.h"
+#include "parallel.h"
 #include "reference_ops.h"
 
 using namespace tint;
@@ -166,4 +170,23 @@ TEST_CASE("make_backend rejects unknown names and bad thread counts") {
   CHECK_FALSE(make_backend("cuda", 1).is_ok());
   CHECK_FALSE(make_backend("simd", 0).is_ok());
   CHECK(make_backend("simd", 2).is_ok());
+}
+
+TEST_CASE("parallel_for covers every index once, also when called from inside a task or from two threads") {
+  std::vector<std::atomic<int>> hits(1000);
+  parallel_for(10, 3, [&](int begin, int end) {
+    for (int outer = begin; outer < end; ++outer) {
+      parallel_for(100, 2, [&](int b, int e) {  // nested: runs on the calling thread
+        for (int i = b; i < e; ++i) ++hits[size_t(outer * 100 + i)];
+      });
+    }
+  });
+  for (const auto& h : hits) CHECK(h == 1);
+  std::vector<std::atomic<int>> other(2000);
+  std::thread second([&] {
+    parallel_for(1000, 2, [&](int b, int e) { for (int i = b; i < e; ++i) ++other[size_t(1000 + i)]; });
+  });
+  parallel_for(1000, 2, [&](int b, int e) { for (int i = b; i < e; ++i) ++other[size_t(i)]; });
+  second.join();
+  for (const auto& h : other) CHECK(h == 1);
 }
