@@ -80,7 +80,7 @@ Status Graph::forward(const Tensor& input, Random* rng) {
   layer_milliseconds_.assign(nodes_.size(), 0.0);
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
-    ProfileScope phase(profile_phase("forward ", architecture.layers[i].op));
+    ProfileScope phase("forward ", architecture.layers[i].op);
     Node& node = nodes_[i];
     std::vector<const Tensor*> inputs;
     for (int j : node.inputs) inputs.push_back(&tensor(j));
@@ -126,7 +126,7 @@ Status Graph::backward(std::vector<Seed> seeds, Tensor* grad_input) {
   Tensor input_grad;
   // Adds a gradient for layer j's output (j = -1: the input), summing over its readers.
   auto deliver = [&](int j, Tensor& gradient) {
-    ProfileScope phase(Profile::current() ? "gradient sums (a layer read twice)" : "");
+    ProfileScope phase("gradient sums (a layer read twice)");
     Tensor& slot = j < 0 ? input_grad : output_grads_[size_t(j)];
     if (slot.shape.size() == 0) {
       std::swap(slot, gradient);
@@ -137,7 +137,7 @@ Status Graph::backward(std::vector<Seed> seeds, Tensor* grad_input) {
   for (auto& seed : seeds) deliver(int(seed.first), seed.second);
   for (int i = int(nodes_.size()) - 1; i >= 0; --i) {
     Node& node = nodes_[size_t(i)];
-    ProfileScope phase(profile_phase("backward ", model_.architecture.layers[size_t(i)].op));
+    ProfileScope phase("backward ", model_.architecture.layers[size_t(i)].op);
     Tensor& grad_y = output_grads_[size_t(i)];
     if (grad_y.shape.size() == 0) {  // nothing downstream used this output: its gradients are 0
       for (int p : node.parameters) std::fill(gradients_[size_t(p)].begin(), gradients_[size_t(p)].end(), 0.0f);

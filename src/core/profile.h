@@ -37,18 +37,15 @@ class Profile {
   std::vector<Open> open_;
 };
 
-// A scope's phase name: `prefix + name` while a profile is active, else empty (nothing built).
-inline std::string profile_phase(const char* prefix, const std::string& name) {
-  return Profile::current() ? prefix + name : std::string();
-}
-
+// Times the phase `prefix + name` from here to the end of the scope; the name is built only while
+// a profile is active.
 class ProfileScope {
  public:
-  explicit ProfileScope(std::string phase) : profile_(Profile::current()) {
+  explicit ProfileScope(const char* phase, const std::string& name = {}) : profile_(Profile::current()) {
     if (!profile_) return;
     const auto now = Profile::Clock::now();
     if (!profile_->open_.empty()) pause(profile_->open_.back(), now);
-    profile_->open_.push_back({std::move(phase), now});
+    profile_->open_.push_back({phase + name, now});
   }
   ~ProfileScope() {
     if (!profile_) return;

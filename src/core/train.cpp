@@ -78,18 +78,18 @@ Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& 
   std::vector<Graph::Seed> seeds;
   double loss;
   {
-    ProfileScope phase(Profile::current() ? "loss and its gradient" : "");
+    ProfileScope phase("loss and its gradient");
     loss = objective.evaluate(graph, ab, &seeds);
   }
   TINT_RETURN_IF_ERROR(graph.backward(std::move(seeds)));
-  ProfileScope phase(Profile::current() ? "optimizer (Adam)" : "");
+  ProfileScope phase("optimizer (Adam)");
   adam.step(model.parameters, graph.gradients());
   return loss;
 }
 
 Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& lightness, const Tensor& ab,
                           uint64_t seed, int64_t step, float huber_delta) {
-  std::optional<ProfileScope> setup(std::in_place, Profile::current() ? "loss setup and input assembly" : "");
+  std::optional<ProfileScope> setup(std::in_place, "loss setup and input assembly");
   auto objective = TrainingObjective::create(model, huber_delta);
   if (!objective) return objective.status();
   auto input = network_input(model.architecture, lightness);

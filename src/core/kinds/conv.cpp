@@ -54,7 +54,7 @@ class ConvKind : public LayerKind {
   Status forward(ForwardCall& call) const override {
     auto* packed = static_cast<PackedConv*>(call.state.get());
     if (!packed || !call.parameters_fixed) {
-      ProfileScope phase(Profile::current() ? "conv weight packing" : "");
+      ProfileScope phase("conv weight packing");
       auto conv = call.backend.make_conv3x3(spec_of(call.layer, call.shape), call.parameters[0], call.parameters[1]);
       if (!conv) return conv.status();
       if (!packed) call.state = std::make_unique<PackedConv>();
@@ -70,15 +70,14 @@ class ConvKind : public LayerKind {
     const ConvSpec spec = spec_of(call.layer, call.shape);
     const Tensor& x = *call.inputs[0];
     Tensor& grad_y = call.grad_output;
-    const bool profiling = Profile::current() != nullptr;
     if (spec.relu) {  // ReLU passes gradient only where it passed signal (y > 0), as PyTorch's does
-      ProfileScope phase(profiling ? "relu gradient (elementwise)" : "");
+      ProfileScope phase("relu gradient (elementwise)");
       for (size_t i = 0; i < call.output.size(); ++i)
         if (!(call.output.data[i] > 0.0f)) grad_y.data[i] = 0.0f;
     }
     const int out = spec.out_channels;
     {
-      ProfileScope phase(profiling ? "conv bias gradient" : "");
+      ProfileScope phase("conv bias gradient");
       std::vector<double> bias_sum(out, 0.0);  // double: a sum over every pixel of the batch
       const size_t pixels = grad_y.size() / out;
       for (size_t p = 0; p < pixels; ++p)
@@ -86,11 +85,11 @@ class ConvKind : public LayerKind {
       for (int o = 0; o < out; ++o) call.grad_parameters[1][o] = float(bias_sum[o]);
     }
     {
-      ProfileScope phase(profiling ? "conv weight gradient" : "");
+      ProfileScope phase("conv weight gradient");
       TINT_RETURN_IF_ERROR(call.backend.conv3x3_backward_weight(spec, x, grad_y, call.grad_parameters[0]));
     }
     if (call.grad_inputs[0]) {
-      ProfileScope phase(profiling ? "conv input gradient" : "");
+      ProfileScope phase("conv input gradient");
       TINT_RETURN_IF_ERROR(call.backend.conv3x3_backward_input(spec, call.parameters[0], grad_y, x.shape, *call.grad_inputs[0]));
     }
     return Status::ok();
