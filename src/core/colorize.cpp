@@ -70,8 +70,10 @@ std::vector<Tap> bilinear_taps(int src_count, int dst_count) {
   return taps;
 }
 
+constexpr float kGamutSlack = 1e-5f;  // the white point and matrix agree to ~1e-5
+
 bool in_unit_range(float r, float g, float b) {
-  constexpr float slack = 1e-5f;  // the white point and matrix agree to ~1e-5
+  constexpr float slack = kGamutSlack;
   return r >= -slack && g >= -slack && b >= -slack && r <= 1 + slack && g <= 1 + slack && b <= 1 + slack;
 }
 
@@ -96,17 +98,15 @@ void lab_to_linear_in_gamut(float l, float a, float b, float& r, float& g, float
 // Four pixels at a time: the scalar steps, with the bisection's branches turned into lane selects,
 // so that noisy photos (many out-of-gamut pixels) no longer pay a mispredicted branch per step.
 void lab_row_to_linear_in_gamut(const float* l, const float* a, const float* b, int n, float* rgb) {
-  typedef int32_t Int4 __attribute__((vector_size(16)));
   auto load = [](const float* p) {
     Float4 v;
     std::memcpy(&v, p, sizeof v);
     return v;
   };
-  auto in_range = [](Float4 r, Float4 g, Float4 bl) -> Int4 {
-    constexpr float slack = 1e-5f;  // as in_unit_range
+  auto in_range = [](Float4 r, Float4 g, Float4 bl) -> Int4 {  // in_unit_range, lane by lane
+    constexpr float slack = kGamutSlack;
     return (r >= -slack) & (g >= -slack) & (bl >= -slack) & (r <= 1 + slack) & (g <= 1 + slack) & (bl <= 1 + slack);
   };
-  auto select = [](Int4 mask, Float4 yes, Float4 no) { return Float4(((Int4)yes & mask) | ((Int4)no & ~mask)); };
   int i = 0;
   for (; i + 4 <= n; i += 4) {
     const Float4 l4 = load(l + i), a4 = load(a + i), b4 = load(b + i);
@@ -119,11 +119,11 @@ void lab_row_to_linear_in_gamut(const float* l, const float* a, const float* b, 
         const Float4 middle = 0.5f * (low + high);
         lab_to_linear4(l4, a4 * middle, b4 * middle, mr, mg, mb);
         const Int4 fits = in_range(mr, mg, mb);
-        low = select(fits, middle, low);
-        high = select(fits, high, middle);
+        low = select4(fits, middle, low);
+        high = select4(fits, high, middle);
       }
       lab_to_linear4(l4, a4 * low, b4 * low, mr, mg, mb);
-      r = select(inside, r, mr), g = select(inside, g, mg), bl = select(inside, bl, mb);
+      r = select4(inside, r, mr), g = select4(inside, g, mg), bl = select4(inside, bl, mb);
     }
     for (int k = 0; k < 4; ++k) rgb[3 * (i + k)] = r[k], rgb[3 * (i + k) + 1] = g[k], rgb[3 * (i + k) + 2] = bl[k];
   }

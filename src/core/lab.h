@@ -24,8 +24,13 @@ float linear_luminance_to_lightness(float y);
 void lab_to_srgb(const Lab& lab, float& r, float& g, float& b);
 void lab_to_linear(const Lab& lab, float& r, float& g, float& b);
 
-// Four floats in one SIMD register: SSE natively, wasm_simd128 under -msimd128.
+// Four floats in one SIMD register: SSE natively, wasm_simd128 under -msimd128; Int4 the lane
+// masks a comparison of two Float4 gives (all bits set where true).
 typedef float Float4 __attribute__((vector_size(16)));
+typedef int32_t Int4 __attribute__((vector_size(16)));
+
+// Lane by lane: `yes` where the mask is set, else `no` (no branch).
+inline Float4 select4(Int4 mask, Float4 yes, Float4 no) { return Float4(((Int4)yes & mask) | ((Int4)no & ~mask)); }
 
 namespace lab_detail {
 // sRGB primaries with D65 white (IEC 61966-2-1), and the inverse.
@@ -45,10 +50,7 @@ constexpr float offset = 16.0f / 116.0f;
 // of the conversion (colorize's gamut bisection calls this 13 times for an out-of-gamut pixel).
 inline float inverse_linear_branch(float f, float cube) { return cube > epsilon ? cube : (f - offset) * (1.0f / kappa_slope); }
 inline Float4 inverse_linear_branch(Float4 f, Float4 cube) {
-  typedef int32_t Int4 __attribute__((vector_size(16)));
-  const Int4 above = cube > epsilon;
-  const Float4 linear = (f - offset) * (1.0f / kappa_slope);
-  return Float4(((Int4)cube & above) | ((Int4)linear & ~above));
+  return select4(cube > epsilon, cube, (f - offset) * (1.0f / kappa_slope));
 }
 template <typename F>
 void lab_to_linear_any(F l, F a, F b, F& r, F& g, F& bl) {
