@@ -26,19 +26,15 @@ EMSCRIPTEN_KEEPALIVE const char* tint_last_error() { return last_error.c_str(); 
 
 // Copies what it needs from `weights`; the caller frees them afterwards. working_size 0 = the
 // model's; max_pixels 0 = the default limit (tint_default_max_pixels). threads: how many threads
-// each layer and the full-resolution passes split into — 1 in the plain build; in the threaded
-// build (-pthread) at most the pthread pool's size + 1 (tint.js sizes the pool), as a thread that
-// waits for a pool worker that has not started would wait forever.
+// each layer and the full-resolution passes split into — ignored by the plain build (parallel.h
+// runs inline there); in the threaded build (-pthread) at most the pthread pool's size + 1
+// (tint.js sizes the pool), as a thread that waits for a pool worker that has not started would
+// wait forever.
 EMSCRIPTEN_KEEPALIVE tint::Colorizer* tint_create(const uint8_t* weights, size_t size, int working_size,
                                                   double max_pixels, int threads) {
   tint::ColorizerOptions options;
   options.backend = "simd";
-#ifdef __EMSCRIPTEN_PTHREADS__
   options.threads = std::max(1, threads);
-#else
-  options.threads = 1;
-  (void)threads;
-#endif
   options.working_size = working_size;
   if (max_pixels > 0) options.max_pixels = uint64_t(max_pixels);
   auto colorizer = tint::Colorizer::create(weights, size, "model", options);
