@@ -64,6 +64,19 @@ Random sample_random(uint64_t seed, int epoch, int64_t position);
 // same every epoch and does not move when other files are added.
 Random validation_random(uint64_t seed, const std::string& key);
 
+// One process's share of every batch in a data-parallel run: rows [first, first + rows) of a
+// global batch of `total`. Rank r of N holds [r*B/N, (r+1)*B/N): contiguous, sizes differing by
+// at most one, and together exactly the batch one process would have built.
+struct BatchShard {
+  int first = 0, rows = 0, total = 0;
+  static BatchShard of(int batch, int rank, int ranks) {
+    const int first = int(int64_t(batch) * rank / ranks), end = int(int64_t(batch) * (rank + 1) / ranks);
+    return {first, end - first, batch};
+  }
+  int after() const { return total - first - rows; }  // rows of the batch past this share
+  bool whole() const { return first == 0 && rows == total; }
+};
+
 // A batch for the network: lightness [B,S,S,1] (L/100) and target ab [B,S,S,2] (ab/128).
 struct Batch {
   Tensor lightness;

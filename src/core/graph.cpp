@@ -65,7 +65,7 @@ std::vector<const float*> Graph::parameter_values(const Node& node) const {
   return values;
 }
 
-Status Graph::forward(const Tensor& input, Random* rng) {
+Status Graph::forward(const Tensor& input, Random* rng, int rows_before, int rows_after) {
   const Architecture& architecture = model_.architecture;
   const int multiple = multiple_;
   const Shape s = input.shape;
@@ -85,7 +85,7 @@ Status Graph::forward(const Tensor& input, Random* rng) {
     std::vector<const Tensor*> inputs;
     for (int j : node.inputs) inputs.push_back(&tensor(j));
     ForwardCall call{architecture.layers[i], model_.shapes[i], backend_, inputs, parameter_values(node),
-                     !training, training ? rng : nullptr, node.state, outputs_[i]};
+                     !training, training ? rng : nullptr, node.state, outputs_[i], rows_before, rows_after};
     TINT_RETURN_IF_ERROR(node.kind->forward(call));
     if (!training) {  // release what no later layer reads
       for (int j : node.inputs) {

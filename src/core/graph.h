@@ -30,8 +30,11 @@ class Graph {
 
   // input [n, h, w, input_channels] (the architecture's inputs, network_inputs()), h and w
   // multiples of stride_multiple(). rng: training only, turns dropout on (its masks are drawn
-  // from it); null = dropout off, as at inference.
-  Status forward(const Tensor& input, Random* rng = nullptr);
+  // from it); null = dropout off, as at inference. rows_before / rows_after: the input is a share
+  // of a larger batch with that many rows before and after it (a data-parallel rank's), and the
+  // masks are the share's part of the whole batch's, so the ranks together draw what one process
+  // would have drawn.
+  Status forward(const Tensor& input, Random* rng = nullptr, int rows_before = 0, int rows_after = 0);
   // [n, h, w, 2] = ab / 128 of the last forward.
   const Tensor& output() const { return outputs_.back(); }
   Tensor take_output() { return std::move(outputs_.back()); }

@@ -96,30 +96,33 @@ void fill_hints(Tensor& input, const Architecture& architecture, int n) {
 
 void simulate_hints(Tensor& input, const Architecture& architecture, const Tensor& ab, Random& rng,
                     const HintSimulation& options) {
+  for (int n = 0; n < ab.shape.n; ++n) simulate_hints_row(input, architecture, ab, n, rng, options);
+}
+
+void simulate_hints_row(Tensor& input, const Architecture& architecture, const Tensor& ab, int n, Random& rng,
+                        const HintSimulation& options) {
   if (!takes_hints(architecture)) return;
   const Shape s = ab.shape;
-  for (int n = 0; n < s.n; ++n) {
-    if (rng.uniform() < options.none_share) continue;
-    int points = 1;
-    while (points < options.max_points && rng.uniform() >= options.geometric_p) ++points;
-    for (int i = 0; i < points; ++i) {
-      const int size = options.min_patch + int(rng.below(uint32_t(options.max_patch - options.min_patch + 1)));
-      // Box-Muller from two uniforms: a normal around the centre.
-      const double u1 = std::max(double(rng.uniform()), 1e-7), u2 = rng.uniform();
-      const double radius = std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * 3.14159265358979323846 * u2;
-      auto coordinate = [&](int side, double unit) {
-        const double centre = 0.5 * side + options.centre_sigma * side * unit;
-        return std::clamp(int(std::floor(centre)) - size / 2, 0, std::max(side - size, 0));
-      };
-      const int x0 = coordinate(s.w, radius * std::cos(angle)), y0 = coordinate(s.h, radius * std::sin(angle));
-      double a = 0, b = 0;
-      int count = 0;
-      for (int y = y0; y < std::min(y0 + size, s.h); ++y)
-        for (int x = x0; x < std::min(x0 + size, s.w); ++x) a += ab.at(n, y, x, 0), b += ab.at(n, y, x, 1), ++count;
-      place_hint(input, architecture, n, x0, y0, size, float(a / count), float(b / count));
-    }
-    fill_hints(input, architecture, n);
+  if (rng.uniform() < options.none_share) return;
+  int points = 1;
+  while (points < options.max_points && rng.uniform() >= options.geometric_p) ++points;
+  for (int i = 0; i < points; ++i) {
+    const int size = options.min_patch + int(rng.below(uint32_t(options.max_patch - options.min_patch + 1)));
+    // Box-Muller from two uniforms: a normal around the centre.
+    const double u1 = std::max(double(rng.uniform()), 1e-7), u2 = rng.uniform();
+    const double radius = std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * 3.14159265358979323846 * u2;
+    auto coordinate = [&](int side, double unit) {
+      const double centre = 0.5 * side + options.centre_sigma * side * unit;
+      return std::clamp(int(std::floor(centre)) - size / 2, 0, std::max(side - size, 0));
+    };
+    const int x0 = coordinate(s.w, radius * std::cos(angle)), y0 = coordinate(s.h, radius * std::sin(angle));
+    double a = 0, b = 0;
+    int count = 0;
+    for (int y = y0; y < std::min(y0 + size, s.h); ++y)
+      for (int x = x0; x < std::min(x0 + size, s.w); ++x) a += ab.at(n, y, x, 0), b += ab.at(n, y, x, 1), ++count;
+    place_hint(input, architecture, n, x0, y0, size, float(a / count), float(b / count));
   }
+  fill_hints(input, architecture, n);
 }
 
 Result<ColorHint> parse_hint_color(const std::string& text) {

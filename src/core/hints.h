@@ -57,6 +57,10 @@ struct HintSimulation {
 // point's colour is the mean true ab over its patch. Does nothing for architectures without hints.
 void simulate_hints(Tensor& input, const Architecture& architecture, const Tensor& ab, Random& rng,
                     const HintSimulation& options = {});
+// The same for batch row n alone (the trainer draws each row from its own stream, so a row's
+// hints do not depend on which process of a data-parallel run builds it).
+void simulate_hints_row(Tensor& input, const Architecture& architecture, const Tensor& ab, int n, Random& rng,
+                        const HintSimulation& options = {});
 
 // "#rrggbb" (or "rrggbb", any case) -> the colour's Lab a and b. Errors quote the text.
 Result<ColorHint> parse_hint_color(const std::string& text);

@@ -69,6 +69,9 @@ struct ForwardCall {
   Random* rng;                           // training with dropout active; null otherwise
   std::unique_ptr<LayerState>& state;    // this layer's, kept across calls (null at first)
   Tensor& output;                        // resized by the kind
+  // Training on a share of a larger batch (Graph::forward): rows of the whole batch before and
+  // after `inputs`. A kind that draws from rng per element skips the others' draws.
+  int rows_before = 0, rows_after = 0;
 };
 
 struct BackwardCall {

@@ -49,6 +49,22 @@ uint32_t Random::next_u32() {
   return (xorshifted >> rotation) | (xorshifted << ((32 - rotation) & 31));
 }
 
+// The LCG's n-step map is itself affine, state -> M*state + C; square the one-step map's
+// coefficients per bit of n (Brown 1994, "Random number generation with arbitrary strides").
+void Random::advance(uint64_t draws) {
+  uint64_t total_multiplier = 1, total_increment = 0;
+  uint64_t multiplier = kMultiplier, increment = state_.increment;
+  for (; draws > 0; draws >>= 1) {
+    if (draws & 1) {
+      total_multiplier *= multiplier;
+      total_increment = total_increment * multiplier + increment;
+    }
+    increment = (multiplier + 1) * increment;
+    multiplier *= multiplier;
+  }
+  state_.state = total_multiplier * state_.state + total_increment;
+}
+
 // The top 24 bits fill a float's mantissa exactly, so the result is never rounded up to 1.
 float Random::uniform() { return float(next_u32() >> 8) * 0x1p-24f; }
 

@@ -34,6 +34,9 @@ class Random {
   float uniform(float low, float high);
   // Uniform integer in [0, n), without modulo bias (rejection). below(0) returns 0.
   uint32_t below(uint32_t n);
+  // Skips `draws` calls of next_u32 (uniform() is one) in O(log draws): a share of a long
+  // sequence, e.g. one rank's rows of a batch's dropout mask, without drawing the rest.
+  void advance(uint64_t draws);
 
   RandomState state() const { return state_; }
   void set_state(const RandomState& state);

@@ -299,3 +299,35 @@ TEST_CASE("dropout is off at inference and scales kept values by 1/(1-rate) in t
   CHECK(dropped > 0.15 * 2048);  // 16*16*8 values, a quarter dropped on average
   CHECK(dropped < 0.35 * 2048);
 }
+
+TEST_CASE("dropout on a share of a batch draws that share's part of the whole batch's masks") {
+  // Two dropout layers: the second's draws follow the first's, for the whole batch.
+  auto architecture = parse_architecture(R"({"name": "d", "layers": [
+    {"name": "c1", "op": "conv", "out": 4}, {"name": "drop1", "op": "dropout", "rate": 0.5},
+    {"name": "c2", "op": "conv", "out": 2}, {"name": "drop2", "op": "dropout", "rate": 0.5}]})", "d.json");
+  REQUIRE(architecture.is_ok());
+  auto model = create_model(architecture.value(), 1);
+  REQUIRE(model.is_ok());
+  auto backend = make_backend("simd", 1);
+  auto whole_graph = Graph::create(model.value(), *backend.value(), Graph::Mode::training);
+  auto share_graph = Graph::create(model.value(), *backend.value(), Graph::Mode::training);
+  REQUIRE(whole_graph.is_ok());
+  REQUIRE(share_graph.is_ok());
+  Tensor whole(5, 8, 8, 1);
+  reference::fill_pattern(whole.data, 4);
+  Random whole_rng(9, 2);
+  REQUIRE(whole_graph.value()->forward(whole, &whole_rng).is_ok());
+  const Tensor& expected = whole_graph.value()->output();
+  const size_t row = 8 * 8 * 2;
+  for (const auto& [first, rows] : {std::pair{0, 2}, std::pair{2, 2}, std::pair{4, 1}, std::pair{1, 3}}) {
+    INFO("rows " << first << ".." << first + rows - 1);
+    Tensor share(rows, 8, 8, 1);
+    std::copy(whole.data.begin() + first * 64, whole.data.begin() + (first + rows) * 64, share.data.begin());
+    Random share_rng(9, 2);
+    REQUIRE(share_graph.value()->forward(share, &share_rng, first, 5 - first - rows).is_ok());
+    const Tensor& got = share_graph.value()->output();
+    REQUIRE(got.size() == row * size_t(rows));
+    CHECK(std::equal(got.data.begin(), got.data.end(), expected.data.begin() + std::ptrdiff_t(row * size_t(first))));
+    CHECK(share_rng.state() == whole_rng.state());  // the stream ends where the whole batch's does
+  }
+}

@@ -306,6 +306,23 @@ TEST_CASE("Random matches the PCG32 reference sequence") {
   for (uint32_t value : expected) CHECK(random.next_u32() == value);
 }
 
+TEST_CASE("Random::advance skips exactly that many draws") {
+  for (const uint64_t skip : {uint64_t(0), uint64_t(1), uint64_t(2), uint64_t(7), uint64_t(1000), uint64_t(12345)}) {
+    Random drawn(5, 77), skipped(5, 77);
+    for (uint64_t i = 0; i < skip; ++i) drawn.next_u32();
+    skipped.advance(skip);
+    CHECK(skipped.state() == drawn.state());
+    CHECK(skipped.next_u32() == drawn.next_u32());
+  }
+  // A full period (2^64 draws) comes back to the start; 2^63 does not.
+  Random start(3, 9), half(3, 9), full(3, 9);
+  half.advance(uint64_t(1) << 63);
+  full.advance(uint64_t(1) << 63);
+  full.advance(uint64_t(1) << 63);
+  CHECK_FALSE(half.state() == start.state());
+  CHECK(full.state() == start.state());
+}
+
 TEST_CASE("Random state survives a checkpoint exactly") {
   Random random(7);
   for (int i = 0; i < 10; ++i) random.next_u32();

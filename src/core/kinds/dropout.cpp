@@ -44,10 +44,13 @@ class DropoutKind : public LayerKind {
     call.output.resize(x.shape);
     mask.keep.resize(x.size());
     const float scale = 1.0f / (1.0f - mask.rate);
+    const uint64_t per_row = uint64_t(x.size()) / uint64_t(x.shape.n);  // one draw per element
+    call.rng->advance(per_row * uint64_t(call.rows_before));
     for (size_t i = 0; i < x.size(); ++i) {
       mask.keep[i] = call.rng->uniform() >= mask.rate;
       call.output.data[i] = mask.keep[i] ? x.data[i] * scale : 0.0f;
     }
+    call.rng->advance(per_row * uint64_t(call.rows_after));
     return Status::ok();
   }
   Status backward(BackwardCall& call) const override {
