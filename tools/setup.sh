@@ -16,6 +16,7 @@ packages=(
   emscripten wabt                    # WASM build, SIMD check
   nodejs chromium                    # WASM tests, the site's server, browser tests
   valgrind                           # the memcheck suite (tools/memcheck.sh)
+  libopenmpi-dev openmpi-bin         # data-parallel training (optional to the build; its tests need it)
 )
 # npm: Debian's package, unless the installed Node.js already brings its own (NodeSource's
 # nodejs does, and conflicts with Debian's npm).

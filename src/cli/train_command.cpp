@@ -3,8 +3,12 @@
 
 #include <cstdio>
 
+#include <algorithm>
+#include <memory>
+
 #include "commands.h"
 #include "common.h"
+#include "mpi_collective.h"
 #include "training_run.h"
 
 namespace tint::cli {
@@ -14,6 +18,7 @@ namespace {
 struct TrainArguments {
   TrainingRunOptions run;
   std::string arch;
+  CLI::Option* threads = nullptr;
 };
 
 int run_train(TrainArguments& args) {
@@ -34,9 +39,34 @@ int run_train(TrainArguments& args) {
     if (!architecture) return print_error(architecture.message()), 2;
     args.run.architecture = architecture.value();
   }
+  // Started by mpirun: one rank of a data-parallel run (docs/training.md, "Training on several
+  // machines"). MPI starts only here, so no other command pays for it.
+  std::unique_ptr<Collective> collective;
+  if (const int ranks = launched_ranks(); ranks > 0) {
+    auto started = start_mpi();
+    if (!started) {
+      if (ranks == 1) {
+        collective.reset();  // one process: train as usual
+      } else {
+        print_error("train: started by an MPI launcher with " + std::to_string(ranks) + " processes, but " + started.message() +
+                    "; these would be " + std::to_string(ranks) + " unrelated runs writing the same files");
+        return 2;
+      }
+    } else {
+      collective = std::move(started.value());
+    }
+    // Each rank's default share of the machine's cores.
+    if (collective && args.threads->count() == 0) args.run.threads = std::max(1, default_threads() / local_ranks());
+  }
   bool interrupted = false;
-  const Status status = run_training(args.run, &interrupted);
-  if (!status) return print_error(status.message()), 1;
+  const Status status = run_training(args.run, &interrupted, collective.get());
+  if (!status) {
+    const bool root = !collective || collective->rank() == 0;
+    if (root) return print_error(status.message()), 1;
+    if (status.message() != kAnotherRankFailed)
+      print_error("rank " + std::to_string(collective->rank()) + ": " + status.message());
+    return 1;
+  }
   return interrupted ? 130 : 0;
 }
 
@@ -82,7 +112,9 @@ Command add_train_command(CLI::App& app) {
                       "validation.txt lists them) instead of a random --val share")
       ->excludes(fraction);
   command->add_option("--seed", run.seed, "Seed of the split, crops, dropout and initial weights")->capture_default_str();
-  command->add_option("--threads", run.threads, "Threads")->check(CLI::Range(1, 256))->capture_default_str();
+  args->threads = command->add_option("--threads", run.threads, "Threads (per rank under mpirun: default the cores / ranks on the machine)")
+                      ->check(CLI::Range(1, 256))
+                      ->capture_default_str();
   command->add_option("--max-side", run.max_side, "Cap each photo's long side in memory")
       ->check(CLI::Range(16, 16384))
       ->capture_default_str();

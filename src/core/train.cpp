@@ -1,5 +1,6 @@
 #include "train.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -71,10 +72,36 @@ double TrainingObjective::evaluate(const Graph& graph, const Tensor& ab, std::ve
   return total;
 }
 
+namespace {
+
+// The global batch's gradients and loss on every rank: each rank's share-mean weighted by its
+// share of the rows, summed in rank order (Collective::sum), in one message.
+Status sum_across_ranks(std::vector<std::vector<float>>& gradients, double& loss, DataParallel& parallel) {
+  const float share = float(parallel.shard.rows) / float(parallel.shard.total);
+  std::vector<float>& buffer = parallel.buffer;
+  buffer.clear();
+  for (const auto& gradient : gradients)
+    for (const float g : gradient) buffer.push_back(g * share);
+  TINT_RETURN_IF_ERROR(parallel.collective->sum(buffer));
+  size_t offset = 0;
+  for (auto& gradient : gradients) {
+    std::copy(buffer.begin() + std::ptrdiff_t(offset), buffer.begin() + std::ptrdiff_t(offset + gradient.size()), gradient.begin());
+    offset += gradient.size();
+  }
+  std::vector<double> total{loss * double(share)};
+  TINT_RETURN_IF_ERROR(parallel.collective->sum(total));
+  loss = total[0];
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& input, const Tensor& ab,
-                          const TrainingObjective& objective, uint64_t seed, int64_t step) {
+                          const TrainingObjective& objective, uint64_t seed, int64_t step, DataParallel* parallel) {
   Random dropout_rng(seed, 0x64726f70ull + uint64_t(step) * 2);  // "drop", one stream per step
-  TINT_RETURN_IF_ERROR(graph.forward(input, &dropout_rng));
+  const bool shared = parallel && parallel->collective && parallel->collective->size() > 1;
+  TINT_RETURN_IF_ERROR(graph.forward(input, &dropout_rng, shared ? parallel->shard.first : 0,
+                                     shared ? parallel->shard.after() : 0));
   std::vector<Graph::Seed> seeds;
   double loss;
   {
@@ -82,6 +109,10 @@ Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& 
     loss = objective.evaluate(graph, ab, &seeds);
   }
   TINT_RETURN_IF_ERROR(graph.backward(std::move(seeds)));
+  if (shared) {
+    ProfileScope phase("gradient sum across ranks");
+    TINT_RETURN_IF_ERROR(sum_across_ranks(graph.gradients(), loss, *parallel));
+  }
   ProfileScope phase("optimizer (Adam)");
   adam.step(model.parameters, graph.gradients());
   return loss;

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "adam.h"
+#include "collective.h"
+#include "data.h"
 #include "model.h"
 #include "ops.h"
 #include "status.h"
@@ -53,11 +55,21 @@ class TrainingObjective {
   std::vector<Term> terms_;
 };
 
+// A data-parallel step: this process holds `shard` of the global batch, and the ranks' gradients
+// (each its share's mean, weighted by the share's rows) are summed before every rank takes the
+// same Adam step. Without one, or with one rank, a step is the single-process step bit for bit.
+struct DataParallel {
+  BatchShard shard;
+  Collective* collective = nullptr;
+  std::vector<float> buffer;  // the gradients, flattened for the sum (kept across steps)
+};
+
 // One optimiser step on a batch whose network input is assembled (hints.h): forward (dropout on,
 // its mask drawn from a stream fixed by seed and step), the objective, backward, Adam. Returns the
-// batch's loss (before the update).
+// batch's loss (before the update; with `parallel`, the global batch's).
 Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& input, const Tensor& ab,
-                          const TrainingObjective& objective, uint64_t seed, int64_t step);
+                          const TrainingObjective& objective, uint64_t seed, int64_t step,
+                          DataParallel* parallel = nullptr);
 // One optimiser step on a batch: forward (dropout on, its mask drawn from a stream fixed by
 // seed and step), the loss (MSE, or Huber with huber_delta > 0), backward, Adam. Returns the
 // batch's loss (before the update).

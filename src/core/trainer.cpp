@@ -31,6 +31,11 @@ Result<std::unique_ptr<Trainer>> Trainer::create(Model& model, Adam& adam, const
   if (options.select != "loss" && options.select != "auc") {
     return Status::error("select must be \"loss\" or \"auc\", not \"" + options.select + "\"");
   }
+  const int ranks = options.collective ? options.collective->size() : 1;
+  if (options.batch < ranks) {
+    return Status::error("batch " + std::to_string(options.batch) + " is smaller than the " + std::to_string(ranks) +
+                         " ranks: each needs at least one photo of every batch");
+  }
   std::unique_ptr<Trainer> trainer(new Trainer(model, adam, backend));
   trainer->options_ = options;
   trainer->progress_ = progress;
@@ -38,6 +43,8 @@ Result<std::unique_ptr<Trainer>> Trainer::create(Model& model, Adam& adam, const
   auto graph = Graph::create(model, backend, Graph::Mode::training);
   if (!graph) return graph.status();
   trainer->graph_ = std::move(graph.value());
+  trainer->parallel_.collective = options.collective;
+  trainer->parallel_.shard = BatchShard::of(options.batch, options.collective ? options.collective->rank() : 0, ranks);
   return trainer;
 }
 
@@ -78,9 +85,11 @@ Status Trainer::run_steps(TrainingData& data, const TrainerHooks& hooks, bool* s
   while (progress_.step_in_epoch < steps_per_epoch) {
     auto batch = data.next();
     if (!batch) return batch.status();
-    auto input = batch_input(batch.value(), 0x68696e7400000000ull + uint64_t(progress_.step));  // "hint" + step
+    auto input = batch_input(batch.value(), 0x68696e7400000000ull + uint64_t(progress_.step),  // "hint" + step
+                             parallel_.shard.first);
     if (!input) return input.status();
-    auto loss = train_step(*graph_, model_, adam_, input.value(), batch->ab, objective_, progress_.seed, progress_.step);
+    auto loss = train_step(*graph_, model_, adam_, input.value(), batch->ab, objective_, progress_.seed, progress_.step,
+                           &parallel_);
     if (!loss) return loss.status();
     if (!std::isfinite(loss.value())) {
       return Status::error("training diverged at step " + std::to_string(progress_.step) +
@@ -109,6 +118,11 @@ Status Trainer::run_steps(TrainingData& data, const TrainerHooks& hooks, bool* s
     }
     *stopped = hooks.stop_requested() || (options_.max_steps > 0 && progress_.step >= options_.max_steps) ||
                (options_.max_minutes > 0 && elapsed() - elapsed_before_ >= options_.max_minutes * 60);
+    if (options_.collective) {  // a signal or a clock seen by one rank stops them all at this step
+      auto any = options_.collective->any(*stopped);
+      if (!any) return any.status();
+      *stopped = any.value();
+    }
     const bool due = (options_.checkpoint_steps > 0 && progress_.step - last_checkpoint_step_ >= options_.checkpoint_steps) ||
                      (options_.checkpoint_minutes > 0 && now_seconds() - last_checkpoint_time_ >= options_.checkpoint_minutes * 60);
     if (*stopped || due) TINT_RETURN_IF_ERROR(write_checkpoint(hooks));
@@ -185,12 +199,14 @@ Status Trainer::finish_epoch(TrainingData& data, const TrainerHooks& hooks) {
   const int steps = progress_.step_in_epoch;
   MetricsRow row{progress_.step, progress_.epoch, NAN, NAN, adam_.options.learning_rate, NAN};
   if (steps > 0) row.train_loss = progress_.epoch_loss_sum / steps;
-  TINT_RETURN_IF_ERROR(validate_and_save(data, hooks, row));
+  if (root()) TINT_RETURN_IF_ERROR(validate_and_save(data, hooks, row));
   ++progress_.epoch;
   progress_.step_in_epoch = 0;
   progress_.epoch_loss_sum = 0;
   TINT_RETURN_IF_ERROR(write_checkpoint(hooks));
-  return hooks.rows(rows_);
+  if (root()) TINT_RETURN_IF_ERROR(hooks.rows(rows_));
+  // The other ranks sleep here while rank 0 validates and writes.
+  return options_.collective ? options_.collective->barrier() : Status::ok();
 }
 
 Status Trainer::validate_and_save(TrainingData& data, const TrainerHooks& hooks, MetricsRow& row) {
@@ -210,17 +226,19 @@ Status Trainer::validate_and_save(TrainingData& data, const TrainerHooks& hooks,
   return hooks.weights("last", with_metadata(row, data.train_count(), data.validation_count()));
 }
 
-Result<Tensor> Trainer::batch_input(const Batch& batch, uint64_t stream) const {
+Result<Tensor> Trainer::batch_input(const Batch& batch, uint64_t stream, int first_row) const {
   auto input = network_input(model_.architecture, batch.lightness);
   if (!input) return input.status();
-  Random rng(progress_.seed, stream);
-  simulate_hints(input.value(), model_.architecture, batch.ab, rng);
+  for (int row = 0; row < batch.ab.shape.n; ++row) {
+    Random rng(progress_.seed, mix_hash(stream, uint64_t(first_row + row)));
+    simulate_hints_row(input.value(), model_.architecture, batch.ab, row, rng);
+  }
   return input;
 }
 
 Status Trainer::write_checkpoint(const TrainerHooks& hooks) {
   progress_.elapsed_seconds = elapsed();
-  TINT_RETURN_IF_ERROR(hooks.checkpoint(save_checkpoint(model_, adam_, progress_), rows_));
+  if (root()) TINT_RETURN_IF_ERROR(hooks.checkpoint(save_checkpoint(model_, adam_, progress_), rows_));
   last_checkpoint_time_ = now_seconds();
   last_checkpoint_step_ = progress_.step;
   return Status::ok();

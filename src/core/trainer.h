@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "adam.h"
+#include "collective.h"
 #include "data.h"
 #include "image.h"
 #include "model.h"
@@ -71,6 +72,9 @@ struct TrainerOptions {
   std::string command_line;
   int crop = 128;
   std::string date;  // "YYYY-MM-DD"
+  // A data-parallel run's ranks (null: one process). The data then yields this rank's share of
+  // each batch (BatchShard::of); rank 0 alone validates and calls the hooks that write files.
+  Collective* collective = nullptr;
 };
 
 // What the loop reports and asks; every member must be set.
@@ -101,7 +105,7 @@ class Trainer {
                                                  std::vector<MetricsRow> rows, Backend& backend,
                                                  const TrainerOptions& options);
   // Runs to the last epoch, a limit or a stop request. `stopped` says whether it stopped early
-  // (a checkpoint was written).
+  // (a checkpoint was written). Every rank of a data-parallel run calls it with its share.
   Status run(TrainingData& data, const TrainerHooks& hooks, bool* stopped);
   const TrainingProgress& progress() const { return progress_; }
 
@@ -112,9 +116,11 @@ class Trainer {
   Status validate_and_save(TrainingData& data, const TrainerHooks& hooks, MetricsRow& row);
   Status validate(TrainingData& data, MetricsRow& row);
   Status write_checkpoint(const TrainerHooks& hooks);
-  // The batch's network input: lightness, and hints simulated from its ab for hint models
-  // (from a stream fixed by `stream`, so resumed and repeated runs see the same hints).
-  Result<Tensor> batch_input(const Batch& batch, uint64_t stream) const;
+  // The batch's network input: lightness, and hints simulated from its ab for hint models (row r
+  // from a stream fixed by `stream` and first_row + r, its row in the global batch, so resumed,
+  // repeated and data-parallel runs see the same hints).
+  Result<Tensor> batch_input(const Batch& batch, uint64_t stream, int first_row = 0) const;
+  bool root() const { return !options_.collective || options_.collective->rank() == 0; }
   Model with_metadata(const MetricsRow& row, int train_count, int validation_count) const;
   double elapsed() const;
 
@@ -126,6 +132,7 @@ class Trainer {
   std::vector<MetricsRow> rows_;
   std::unique_ptr<Graph> graph_;
   TrainingObjective objective_;
+  DataParallel parallel_;
   double elapsed_before_ = 0;
   double run_start_ = 0, last_checkpoint_time_ = 0;
   int64_t last_checkpoint_step_ = 0, first_step_ = 0;

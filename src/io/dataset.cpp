@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <system_error>
@@ -262,6 +263,24 @@ Result<Dataset> Dataset::load(const DatasetOptions& options) {
   return dataset;
 }
 
+uint64_t Dataset::fingerprint() const {
+  uint64_t hash = mix_hash(uint64_t(images_.size()), uint64_t(train_.size()));
+  for (size_t i = 0; i < images_.size(); ++i) {
+    const Image& image = images_[i];
+    hash = mix_hash(hash, hash_bytes(keys_[i]));
+    hash = mix_hash(hash, (uint64_t(image.width) << 32) ^ uint64_t(image.height) ^ (uint64_t(image.channels) << 60));
+    const size_t bytes = image.data.size(), words = bytes / 8;
+    for (size_t w = 0; w < words; ++w) {
+      uint64_t word;
+      std::memcpy(&word, image.data.data() + 8 * w, 8);
+      hash = mix_hash(hash, word);
+    }
+    for (size_t b = 8 * words; b < bytes; ++b) hash = mix_hash(hash, image.data[b]);
+  }
+  for (const int index : validation_) hash = mix_hash(hash, uint64_t(index));
+  return hash;
+}
+
 std::string Dataset::summary() const {
   std::string text = std::to_string(images_.size()) + " images: " + std::to_string(train_.size()) +
                      " training, " + std::to_string(validation_.size()) + " validation";
@@ -285,6 +304,10 @@ BatchLoader::BatchLoader(const Dataset& dataset, const BatchLoaderOptions& optio
     options_status_ =
         Status::error("crop " + std::to_string(options_.crop.crop) + " must be in [1, " +
                       std::to_string(dataset_.crop()) + "], the crop the data was filtered for");
+  } else if (options_.shard.total > 0 &&
+             (options_.shard.total != options_.batch_size || options_.shard.rows < 1 || options_.shard.first < 0 ||
+              options_.shard.first + options_.shard.rows > options_.batch_size)) {
+    options_status_ = Status::error("a batch share must be rows within the batch of " + std::to_string(options_.batch_size));
   } else if (options_.threads < 0 || options_.prefetch < 1) {
     options_status_ = Status::error("data loading needs threads >= 0 and prefetch >= 1 (got " +
                                     std::to_string(options_.threads) + " and " +
@@ -299,13 +322,15 @@ int BatchLoader::batches_per_epoch() const {
 }
 
 void BatchLoader::build_batch(int epoch, int step, Batch& batch) const {
-  const int size = options_.crop.crop, rows = options_.batch_size;
+  const int size = options_.crop.crop, batch_size = options_.batch_size;
+  const bool share = options_.shard.total > 0;
+  const int first = share ? options_.shard.first : 0, rows = share ? options_.shard.rows : batch_size;
   batch.lightness.resize({rows, size, size, 1});
   batch.ab.resize({rows, size, size, 2});
   batch.epoch = epoch;
   batch.step = step;
   for (int row = 0; row < rows && !stopping_.load(std::memory_order_relaxed); ++row) {
-    const int64_t position = int64_t(step) * rows + row;
+    const int64_t position = int64_t(step) * batch_size + first + row;
     const int image = dataset_.train()[size_t(order_[size_t(position)])];
     Random rng = sample_random(options_.seed, epoch, position);
     fill_batch_row(batch, row, dataset_.images()[size_t(image)], options_.crop, rng);

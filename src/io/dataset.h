@@ -81,6 +81,9 @@ class Dataset {
   const std::vector<std::string>& warnings() const { return warnings_; }
   // "314 images: 283 training, 31 validation; 2 unreadable skipped; 1 smaller than the crop"
   std::string summary() const;
+  // A hash of every image's key, size and pixels (as held) and of the split: equal on two
+  // machines only when they train on the same data (the ranks of a data-parallel run compare it).
+  uint64_t fingerprint() const;
 
  private:
   int crop_ = 0;
@@ -97,6 +100,9 @@ struct BatchLoaderOptions {
   uint64_t seed = 0;  // the crops' and the order's seed
   int threads = 2;    // prefetch workers; 0 builds each batch inside next() on the caller's thread
   int prefetch = 3;   // batches built or being built ahead of the consumer
+  // A data-parallel rank's rows of each batch (batch_size = shard.total); total 0: all rows. Only
+  // these rows are cropped and returned, exactly as they are in the whole batch.
+  BatchShard shard;
 };
 
 // Training batches in epoch order, built ahead by worker threads; validation batches on demand.

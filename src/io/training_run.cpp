@@ -17,12 +17,15 @@
 
 #include "dataset.h"
 #include "file_io.h"
+#include "mpi_collective.h"
 #include "trainer.h"
 #include "weights.h"
 
 namespace tint {
 
 namespace fs = std::filesystem;
+
+const char* const kAnotherRankFailed = "stopped by another rank's error (its message is above)";
 
 namespace {
 
@@ -203,7 +206,8 @@ struct StartState {
   TrainingProgress progress;
 };
 
-Result<StartState> load_start(const TrainingRunOptions& options) {
+// `bytes`: the --resume or --init file's contents (rank 0 reads it and sends it to the others).
+Result<StartState> load_start(const TrainingRunOptions& options, const std::vector<uint8_t>& bytes) {
   StartState start;
   AdamOptions adam_options;
   adam_options.learning_rate = options.learning_rate;
@@ -212,12 +216,8 @@ Result<StartState> load_start(const TrainingRunOptions& options) {
   adam_options.average_decay = options.average_decay;
   start.progress.seed = options.seed;
   start.progress.huber_delta = options.huber_delta;
-  const std::string& file = options.resume.empty() ? options.init : options.resume;
-  Result<std::vector<uint8_t>> bytes = std::vector<uint8_t>{};
-  if (!file.empty()) bytes = read_file(file);
-  if (!bytes) return bytes.status();
   if (!options.resume.empty()) {
-    auto checkpoint = load_checkpoint(bytes->data(), bytes->size(), options.resume);
+    auto checkpoint = load_checkpoint(bytes.data(), bytes.size(), options.resume);
     if (!checkpoint) return checkpoint.status();
     start.model = std::move(checkpoint->model);
     start.progress = checkpoint->progress;
@@ -229,7 +229,7 @@ Result<StartState> load_start(const TrainingRunOptions& options) {
     return start;
   }
   auto model = options.init.empty() ? create_model(options.architecture, options.seed)
-                                    : load_model(bytes->data(), bytes->size(), options.init);
+                                    : load_model(bytes.data(), bytes.size(), options.init);
   if (!model) return model.status();
   start.model = std::move(model.value());
   start.model.metadata.clear();
@@ -291,19 +291,86 @@ TrainerHooks file_hooks(const std::string& out) {
   return hooks;
 }
 
+// The hooks of ranks other than 0: they train, and rank 0 reports and writes.
+TrainerHooks quiet_hooks() {
+  TrainerHooks hooks;
+  hooks.step = [](const TrainerHooks::Step&) {};
+  hooks.epoch_done = [](int, int, const MetricsRow&, bool) {};
+  hooks.checkpoint = [](const std::vector<uint8_t>&, const std::vector<MetricsRow>&) { return Status::ok(); };
+  hooks.weights = [](const std::string&, const Model&) { return Status::ok(); };
+  hooks.rows = [](const std::vector<MetricsRow>&) { return Status::ok(); };
+  hooks.stop_requested = [] { return stop_signal != 0; };
+  return hooks;
+}
+
+// A hash of this program's own file, so that ranks running different builds are caught.
+uint64_t executable_fingerprint() {
+  auto bytes = read_file("/proc/self/exe");
+  if (!bytes) return 0;
+  return hash_bytes(std::string(bytes->begin(), bytes->end()));
+}
+
+// A step of the start that only some ranks do, or that can fail on some ranks only: every rank
+// learns whether any failed, so that none goes on to wait for the others forever.
+Status agree(Collective* collective, Status local) {
+  if (!collective || collective->size() == 1) return local;
+  auto failed = collective->any(!local.is_ok());
+  if (!failed) return failed.status();
+  if (!local.is_ok()) return local;
+  return failed.value() ? Status::error(kAnotherRankFailed) : Status::ok();
+}
+
+// An error every rank meets alike (the same flags, the same start file): rank 0 reports it, the
+// others end without repeating it.
+Status reported_by_root(Collective* collective, Status status) {
+  if (status.is_ok() || !collective || collective->rank() == 0) return status;
+  return Status::error(kAnotherRankFailed);
+}
+
+// Every rank must train on the same program, flags and photos; the first that does not is named.
+Status check_ranks_agree(Collective& collective, const TrainingRunOptions& options, const Dataset& dataset) {
+  const struct {
+    uint64_t value;
+    const char* what;
+  } facts[] = {{executable_fingerprint(), "runs a different tint program than rank 0 (every rank needs the same build)"},
+               {hash_bytes(options.command_line), "was started with different flags than rank 0 (every rank runs the same command)"},
+               {dataset.fingerprint(), "has different training photos than rank 0 (every rank needs the same files under --data)"}};
+  for (const auto& fact : facts) {
+    auto rank = collective.first_mismatch(fact.value);
+    if (!rank) return rank.status();
+    if (rank.value() < 0) continue;
+    // Rank 0 says what differs; the others end without repeating it.
+    if (collective.rank() != 0) return Status::error(kAnotherRankFailed);
+    return Status::error("rank " + std::to_string(rank.value()) + " " + fact.what);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
-Status run_training(const TrainingRunOptions& options, bool* interrupted) {
+Status run_training(const TrainingRunOptions& options, bool* interrupted, Collective* collective) {
   if (interrupted) *interrupted = false;
   if (options.epochs < 1 || options.batch < 1 || options.crop < 8 || options.threads < 1) {
     return Status::error("epochs, batch and threads must be >= 1 and crop >= 8; got epochs " +
                          std::to_string(options.epochs) + ", batch " + std::to_string(options.batch) + ", threads " +
                          std::to_string(options.threads) + ", crop " + std::to_string(options.crop));
   }
-  TINT_RETURN_IF_ERROR(prepare_output(options.out_dir));
+  // In a data-parallel run rank 0 alone reads the start file, reports and writes files.
+  const bool root = !collective || collective->rank() == 0;
+  TINT_RETURN_IF_ERROR(agree(collective, root ? prepare_output(options.out_dir) : Status::ok()));
   const std::string out = options.out_dir + "/";
-  auto start = load_start(options);
-  if (!start) return start.status();
+  std::vector<uint8_t> start_bytes;
+  const std::string& start_file = options.resume.empty() ? options.init : options.resume;
+  Status read = Status::ok();
+  if (root && !start_file.empty()) {
+    auto bytes = read_file(start_file);
+    if (bytes) start_bytes = std::move(bytes.value());
+    read = bytes.status();
+  }
+  TINT_RETURN_IF_ERROR(agree(collective, read));
+  if (collective && collective->size() > 1) TINT_RETURN_IF_ERROR(collective->broadcast(start_bytes));
+  auto start = load_start(options, start_bytes);
+  if (!start) return reported_by_root(collective, start.status());
   Model& model = start->model;
 
   DatasetOptions data_options;
@@ -319,20 +386,32 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
   data_options.max_side = options.max_side;
   data_options.crop = options.crop;
   data_options.threads = options.threads;
-  std::fprintf(stderr, "loading data...\n");
+  if (root) std::fprintf(stderr, "loading data...\n");
   auto dataset = Dataset::load(data_options);
-  if (!dataset) return dataset.status();
-  for (const auto& warning : dataset->warnings()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
-  std::fprintf(stderr, "%s\n", dataset->summary().c_str());
+  TINT_RETURN_IF_ERROR(agree(collective, dataset.status()));
+  if (root) {
+    for (const auto& warning : dataset->warnings()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    std::fprintf(stderr, "%s\n", dataset->summary().c_str());
+  }
+  if (collective && collective->size() > 1) {
+    TINT_RETURN_IF_ERROR(check_ranks_agree(*collective, options, dataset.value()));
+    const int ranks = collective->size(), fewest = options.batch / ranks, most = (options.batch + ranks - 1) / ranks;
+    if (root) {
+      std::fprintf(stderr, "data-parallel: %d ranks x %d threads, each with %s of every batch of %d photos\n", ranks,
+                   options.threads, (std::to_string(fewest) + (most > fewest ? "-" + std::to_string(most) : "")).c_str(),
+                   options.batch);
+    }
+  }
   // The held-out photos by key (relative to their data folder), so that they can be scored apart
   // (`tint eval --data` on them) and a run's split is on record.
   std::string held_out;
   for (int index : dataset->validation()) held_out += dataset->keys()[size_t(index)] + "\n";
-  TINT_RETURN_IF_ERROR(write_file_atomic(out + "validation.txt", held_out.data(), held_out.size()));
+  TINT_RETURN_IF_ERROR(agree(collective, root ? write_file_atomic(out + "validation.txt", held_out.data(), held_out.size())
+                                              : Status::ok()));
   const int multiple = stride_multiple(model.architecture);
   if (options.crop % multiple != 0) {
-    return Status::error("crop " + std::to_string(options.crop) + " must be a multiple of " + std::to_string(multiple) +
-                         " for this architecture");
+    return reported_by_root(collective, Status::error("crop " + std::to_string(options.crop) + " must be a multiple of " + std::to_string(multiple) +
+                         " for this architecture"));
   }
   BatchLoaderOptions loader_options;
   loader_options.batch_size = options.batch;
@@ -340,23 +419,32 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted) {
   loader_options.crop.min_scale = options.min_scale;
   loader_options.seed = start->progress.seed;
   loader_options.threads = 1;  // one worker keeps a batch ready; the compute gets the cores
+  if (collective) loader_options.shard = BatchShard::of(options.batch, collective->rank(), collective->size());
   BatchLoader loader(dataset.value(), loader_options);
   LoadedData data(dataset.value(), loader);
 
   TrainerOptions trainer_options{options.epochs, options.batch, options.threads, options.select,
                                  options.checkpoint_steps, options.checkpoint_minutes, options.max_minutes,
                                  options.max_steps, options.data_folders, options.cifar10_folder,
-                                 options.command_line, options.crop, today()};
+                                 options.command_line, options.crop, today(), collective};
   auto backend = make_backend(default_backend_name(), options.threads);
   if (!backend) return backend.status();
   std::vector<MetricsRow> rows;
-  if (!options.resume.empty()) rows = read_metrics_csv(out + "metrics.csv", start->progress.step);
+  if (root && !options.resume.empty()) rows = read_metrics_csv(out + "metrics.csv", start->progress.step);
   auto trainer = Trainer::create(model, *start->adam, start->progress, std::move(rows), *backend.value(), trainer_options);
-  if (!trainer) return trainer.status();
+  if (!trainer) return reported_by_root(collective, trainer.status());
 
   SignalGuard signals;
   bool stopped = false;
-  TINT_RETURN_IF_ERROR(trainer.value()->run(data, file_hooks(out), &stopped));
+  const Status trained = trainer.value()->run(data, root ? file_hooks(out) : quiet_hooks(), &stopped);
+  if (!trained.is_ok() && collective && collective->size() > 1) {
+    // The other ranks may be waiting for this one in a sum: end them all, after saying why.
+    std::fprintf(stderr, "tint: %s%s\n", root ? "" : ("rank " + std::to_string(collective->rank()) + ": ").c_str(),
+                 trained.message().c_str());
+    abort_mpi(1);
+  }
+  TINT_RETURN_IF_ERROR(trained);
+  if (!root) return Status::ok();
   const TrainingProgress& progress = trainer.value()->progress();
   if (stopped) {
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "collective.h"
 #include "model.h"
 #include "status.h"
 
@@ -47,6 +48,13 @@ struct TrainingRunOptions {
 // Runs to the last epoch, to max_minutes, or to a signal. Returns an error for bad data,
 // unwritable output, or a checkpoint that does not fit; `interrupted` says whether it stopped
 // early (checkpoint written).
-Status run_training(const TrainingRunOptions& options, bool* interrupted = nullptr);
+// With a collective, this process is one rank of a data-parallel run (every rank calls this with
+// the same options): rank 0 reads the start file and sends it to the others, every rank loads
+// the data and builds its share of each batch, the ranks' program, flags and data are compared
+// before the first step, and rank 0 alone reports and writes files. An error at the start that
+// only some ranks hit ends every rank (the others return kAnotherRankFailed); an error during
+// training ends the whole job (abort_mpi) after printing it.
+Status run_training(const TrainingRunOptions& options, bool* interrupted = nullptr, Collective* collective = nullptr);
+extern const char* const kAnotherRankFailed;
 
 }  // namespace tint

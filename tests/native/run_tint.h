@@ -20,8 +20,9 @@ inline size_t line_count(const std::string& text) {
   return lines;
 }
 
-inline TintRun run_tint(const std::string& arguments) {
-  const std::string command = std::string(TINT_CLI_PATH) + " " + arguments + " 2>&1";
+// Runs a shell command line, its stderr with its stdout.
+inline TintRun run_shell(const std::string& command_line) {
+  const std::string command = command_line + " 2>&1";
   TintRun run{-1, ""};
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe);
@@ -32,3 +33,5 @@ inline TintRun run_tint(const std::string& arguments) {
   run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
   return run;
 }
+
+inline TintRun run_tint(const std::string& arguments) { return run_shell(std::string(TINT_CLI_PATH) + " " + arguments); }

@@ -363,6 +363,40 @@ TEST_CASE("BatchLoader resumes mid-epoch with the very same batches") {
   CHECK(same_batch(*batch, whole[10]));
 }
 
+TEST_CASE("BatchLoader shares: each rank's rows are exactly those rows of the whole batch") {
+  const Dataset& dataset = cifar_dataset();
+  BatchLoader whole_loader(dataset, loader_options(1));
+  const std::vector<tint::Batch> whole = epoch_batches(whole_loader, 2);
+  for (const int ranks : {2, 3, 8}) {
+    INFO(ranks << " ranks");
+    int covered = 0;
+    for (int rank = 0; rank < ranks; ++rank) {
+      tint::BatchLoaderOptions options = loader_options(rank % 2);
+      options.shard = tint::BatchShard::of(options.batch_size, rank, ranks);
+      CHECK(options.shard.first == covered);
+      covered += options.shard.rows;
+      BatchLoader loader(dataset, options);
+      const std::vector<tint::Batch> share = epoch_batches(loader, 2);
+      REQUIRE(share.size() == whole.size());
+      const size_t row_l = 24 * 24, row_ab = 24 * 24 * 2;
+      for (size_t step = 0; step < share.size(); ++step) {
+        REQUIRE(share[step].lightness.shape == tint::Shape{options.shard.rows, 24, 24, 1});
+        const auto& l = whole[step].lightness.data;
+        const auto& ab = whole[step].ab.data;
+        REQUIRE(std::equal(share[step].lightness.data.begin(), share[step].lightness.data.end(),
+                           l.begin() + std::ptrdiff_t(row_l * size_t(options.shard.first))));
+        REQUIRE(std::equal(share[step].ab.data.begin(), share[step].ab.data.end(),
+                           ab.begin() + std::ptrdiff_t(row_ab * size_t(options.shard.first))));
+      }
+    }
+    CHECK(covered == 8);  // the shares tile the batch
+  }
+  tint::BatchLoaderOptions bad = loader_options(0);
+  bad.shard = {6, 4, 8};  // past the batch's end
+  BatchLoader refused(dataset, bad);
+  CHECK_FALSE(refused.start(0, 0).is_ok());
+}
+
 TEST_CASE("BatchLoader validation batches are fixed across epochs and threads") {
   const Dataset& dataset = cifar_dataset();
   REQUIRE(dataset.validation_count() > 8);  // more than one batch, the last one partial
