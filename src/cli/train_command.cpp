@@ -121,6 +121,13 @@ Command add_train_command(CLI::App& app) {
   command->add_option("--min-scale", run.min_scale, "Random downscale of crops: [min-scale, 1]")
       ->check(CLI::Range(0.05, 1.0))
       ->capture_default_str();
+  command->add_option("--no-hint-share", run.no_hint_share, "Hint models: share of crops trained without hints")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  command->add_option("--hint-locations", run.hint_locations,
+                      "Hint models: where simulated hints go: centre (normal around the crop's centre) or uniform")
+      ->check(CLI::IsMember({"centre", "uniform"}))
+      ->capture_default_str();
   command->add_option("--resume", run.resume, "Continue from a checkpoint.safetensors");
   command->add_option("--init", run.init, "Start from these weights (fresh optimiser; the file's architecture)");
   command->add_option("--checkpoint-steps", run.checkpoint_steps, "Checkpoint every K steps; 0 = off")

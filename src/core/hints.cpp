@@ -115,7 +115,11 @@ void simulate_hints_row(Tensor& input, const Architecture& architecture, const T
       const double centre = 0.5 * side + options.centre_sigma * side * unit;
       return std::clamp(int(std::floor(centre)) - size / 2, 0, std::max(side - size, 0));
     };
-    const int x0 = coordinate(s.w, radius * std::cos(angle)), y0 = coordinate(s.h, radius * std::sin(angle));
+    int x0 = coordinate(s.w, radius * std::cos(angle)), y0 = coordinate(s.h, radius * std::sin(angle));
+    if (options.uniform) {  // the same draws, read as two uniforms
+      x0 = std::clamp(int(u1 * (s.w - size + 1)), 0, std::max(s.w - size, 0));
+      y0 = std::clamp(int(u2 * (s.h - size + 1)), 0, std::max(s.h - size, 0));
+    }
     double a = 0, b = 0;
     int count = 0;
     for (int y = y0; y < std::min(y0 + size, s.h); ++y)

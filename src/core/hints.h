@@ -52,6 +52,7 @@ struct HintSimulation {
   int max_points = 32;
   int min_patch = 1, max_patch = 9;  // square patch side, uniform
   double centre_sigma = 0.25;    // location ~ Normal(centre, sigma x side), clamped inside
+  bool uniform = false;          // instead: location uniform over the crop (as `eval --hints` places them)
 };
 // Writes simulated hints into `input` (architecture's layout) from ab [n,h,w,2] (ab / 128): each
 // point's colour is the mean true ab over its patch. Does nothing for architectures without hints.

@@ -231,7 +231,7 @@ Result<Tensor> Trainer::batch_input(const Batch& batch, uint64_t stream, int fir
   if (!input) return input.status();
   for (int row = 0; row < batch.ab.shape.n; ++row) {
     Random rng(progress_.seed, mix_hash(stream, uint64_t(first_row + row)));
-    simulate_hints_row(input.value(), model_.architecture, batch.ab, row, rng);
+    simulate_hints_row(input.value(), model_.architecture, batch.ab, row, rng, options_.hints);
   }
   return input;
 }

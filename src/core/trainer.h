@@ -14,6 +14,7 @@
 #include "adam.h"
 #include "collective.h"
 #include "data.h"
+#include "hints.h"
 #include "image.h"
 #include "model.h"
 #include "status.h"
@@ -75,6 +76,7 @@ struct TrainerOptions {
   // A data-parallel run's ranks (null: one process). The data then yields this rank's share of
   // each batch (BatchShard::of); rank 0 alone validates and calls the hooks that write files.
   Collective* collective = nullptr;
+  HintSimulation hints;  // how hint models' training hints are drawn
 };
 
 // What the loop reports and asks; every member must be set.

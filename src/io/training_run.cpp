@@ -426,7 +426,9 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted, Collec
   TrainerOptions trainer_options{options.epochs, options.batch, options.threads, options.select,
                                  options.checkpoint_steps, options.checkpoint_minutes, options.max_minutes,
                                  options.max_steps, options.data_folders, options.cifar10_folder,
-                                 options.command_line, options.crop, today(), collective};
+                                 options.command_line, options.crop, today(), collective, HintSimulation{}};
+  trainer_options.hints.none_share = options.no_hint_share;
+  trainer_options.hints.uniform = options.hint_locations == "uniform";
   auto backend = make_backend(default_backend_name(), options.threads);
   if (!backend) return backend.status();
   std::vector<MetricsRow> rows;

@@ -43,6 +43,10 @@ struct TrainingRunOptions {
   // of whole validation photos colourised as `tint eval` does; MSE rewards the brown average,
   // AuC rewards getting colours right).
   std::string select = "loss";
+  // Hint models' simulated hints: the share of crops without any, and where the points go
+  // ("centre": normal around the crop's centre; "uniform": anywhere, as `eval --hints`).
+  double no_hint_share = 0.5;
+  std::string hint_locations = "centre";
 };
 
 // Runs to the last epoch, to max_minutes, or to a signal. Returns an error for bad data,
