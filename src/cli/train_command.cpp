@@ -128,6 +128,11 @@ Command add_train_command(CLI::App& app) {
                       "Hint models: where simulated hints go: centre (normal around the crop's centre) or uniform")
       ->check(CLI::IsMember({"centre", "uniform"}))
       ->capture_default_str();
+  command->add_option("--hint-recolour-share", run.hint_recolour_share,
+                      "Hint models: share of simulated hints whose region (similar, connected pixels) is given another "
+                      "colour in the target first, so that a hint learns to speak for its region only")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   command->add_option("--resume", run.resume, "Continue from a checkpoint.safetensors");
   command->add_option("--init", run.init, "Start from these weights (fresh optimiser; the file's architecture)");
   command->add_option("--checkpoint-steps", run.checkpoint_steps, "Checkpoint every K steps; 0 = off")

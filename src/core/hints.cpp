@@ -99,13 +99,38 @@ void simulate_hints(Tensor& input, const Architecture& architecture, const Tenso
   for (int n = 0; n < ab.shape.n; ++n) simulate_hints_row(input, architecture, ab, n, rng, options);
 }
 
+std::vector<int> hint_region(const Tensor& input, int channel, const Tensor& ab, int n, int x, int y, int radius) {
+  const Shape s = ab.shape;
+  const float l0 = input.at(n, y, x, channel), a0 = ab.at(n, y, x, 0), b0 = ab.at(n, y, x, 1);
+  std::vector<uint8_t> seen(size_t(s.h) * size_t(s.w), 0);
+  std::vector<int> region{y * s.w + x};
+  seen[size_t(region[0])] = 1;
+  for (size_t next = 0; next < region.size(); ++next) {
+    const int px = region[next] % s.w, py = region[next] / s.w;
+    const int neighbours[4][2] = {{px - 1, py}, {px + 1, py}, {px, py - 1}, {px, py + 1}};
+    for (const auto& [qx, qy] : neighbours) {
+      if (qx < 0 || qy < 0 || qx >= s.w || qy >= s.h || seen[size_t(qy * s.w + qx)]) continue;
+      seen[size_t(qy * s.w + qx)] = 1;
+      if ((qx - x) * (qx - x) + (qy - y) * (qy - y) > radius * radius) continue;
+      if (std::fabs(input.at(n, qy, qx, channel) - l0) >= 0.06f) continue;
+      if (std::hypot(ab.at(n, qy, qx, 0) - a0, ab.at(n, qy, qx, 1) - b0) >= 0.1f) continue;
+      region.push_back(qy * s.w + qx);
+    }
+  }
+  return region;
+}
+
 void simulate_hints_row(Tensor& input, const Architecture& architecture, const Tensor& ab, int n, Random& rng,
-                        const HintSimulation& options) {
+                        const HintSimulation& options, Tensor* recolour) {
   if (!takes_hints(architecture)) return;
   const Shape s = ab.shape;
   if (rng.uniform() < options.none_share) return;
   int points = 1;
   while (points < options.max_points && rng.uniform() >= options.geometric_p) ++points;
+  struct Point {
+    int x0, y0, size;
+  };
+  std::vector<Point> drawn;
   for (int i = 0; i < points; ++i) {
     const int size = options.min_patch + int(rng.below(uint32_t(options.max_patch - options.min_patch + 1)));
     // Box-Muller from two uniforms: a normal around the centre.
@@ -120,11 +145,30 @@ void simulate_hints_row(Tensor& input, const Architecture& architecture, const T
       x0 = std::clamp(int(u1 * (s.w - size + 1)), 0, std::max(s.w - size, 0));
       y0 = std::clamp(int(u2 * (s.h - size + 1)), 0, std::max(s.h - size, 0));
     }
+    drawn.push_back({x0, y0, size});
+    if (recolour && options.recolour_share > 0 && rng.uniform() < options.recolour_share) {
+      // The region around the patch's centre moves by one ab offset to a new colour of chroma
+      // 0.1-0.45 (13-58 in ab units) at a random hue; lightness stays.
+      const int cx = std::min(x0 + size / 2, s.w - 1), cy = std::min(y0 + size / 2, s.h - 1);
+      const float hue = 6.2831853f * rng.uniform(), chroma = rng.uniform(0.1f, 0.45f);
+      const float da = chroma * std::cos(hue) - recolour->at(n, cy, cx, 0), db = chroma * std::sin(hue) - recolour->at(n, cy, cx, 1);
+      const int reach = std::max(8, std::min(s.w, s.h) / 3);
+      for (const int p : hint_region(input, input_channel(architecture, "lightness"), *recolour, n, cx, cy, reach)) {
+        float* target = &recolour->at(n, p / s.w, p % s.w, 0);
+        target[0] = std::clamp(target[0] + da, -1.0f, 1.0f);
+        target[1] = std::clamp(target[1] + db, -1.0f, 1.0f);
+      }
+    }
+  }
+  // Each hint carries its patch's mean colour in the (possibly recoloured) target.
+  const Tensor& colours = recolour ? *recolour : ab;
+  for (const Point& point : drawn) {
     double a = 0, b = 0;
     int count = 0;
-    for (int y = y0; y < std::min(y0 + size, s.h); ++y)
-      for (int x = x0; x < std::min(x0 + size, s.w); ++x) a += ab.at(n, y, x, 0), b += ab.at(n, y, x, 1), ++count;
-    place_hint(input, architecture, n, x0, y0, size, float(a / count), float(b / count));
+    for (int y = point.y0; y < std::min(point.y0 + point.size, s.h); ++y)
+      for (int x = point.x0; x < std::min(point.x0 + point.size, s.w); ++x)
+        a += colours.at(n, y, x, 0), b += colours.at(n, y, x, 1), ++count;
+    place_hint(input, architecture, n, point.x0, point.y0, point.size, float(a / count), float(b / count));
   }
   fill_hints(input, architecture, n);
 }

@@ -53,15 +53,27 @@ struct HintSimulation {
   int min_patch = 1, max_patch = 9;  // square patch side, uniform
   double centre_sigma = 0.25;    // location ~ Normal(centre, sigma x side), clamped inside
   bool uniform = false;          // instead: location uniform over the crop (as `eval --hints` places them)
+  // Share of points whose region is recoloured first (simulate_hints_row with a target): the
+  // point's region — the pixels connected to it whose lightness and colour are close to its own,
+  // within a radius — gets another colour in the target, and the hint carries that colour. With
+  // true colours only, one hint predicts the whole crop's colour (colours within a crop are alike),
+  // so a lone hint floods the photo; a recoloured region teaches that a hint speaks for its region.
+  double recolour_share = 0.0;
 };
 // Writes simulated hints into `input` (architecture's layout) from ab [n,h,w,2] (ab / 128): each
 // point's colour is the mean true ab over its patch. Does nothing for architectures without hints.
 void simulate_hints(Tensor& input, const Architecture& architecture, const Tensor& ab, Random& rng,
                     const HintSimulation& options = {});
 // The same for batch row n alone (the trainer draws each row from its own stream, so a row's
-// hints do not depend on which process of a data-parallel run builds it).
+// hints do not depend on which process of a data-parallel run builds it). With `recolour`
+// (the row's training target, ab / 128, the same tensor as `ab` or a copy) and
+// options.recolour_share > 0, some points' regions are recoloured in it first.
 void simulate_hints_row(Tensor& input, const Architecture& architecture, const Tensor& ab, int n, Random& rng,
-                        const HintSimulation& options = {});
+                        const HintSimulation& options = {}, Tensor* recolour = nullptr);
+// A recoloured point's region (as y * width + x): the pixels 4-connected to (x, y) of sample n
+// whose L (channel `channel` of `input`, L / 100) differs from the seed's by < 0.06 and whose ab
+// (ab / 128) by < 0.1, within `radius` pixels of it.
+std::vector<int> hint_region(const Tensor& input, int channel, const Tensor& ab, int n, int x, int y, int radius);
 
 // "#rrggbb" (or "rrggbb", any case) -> the colour's Lab a and b. Errors quote the text.
 Result<ColorHint> parse_hint_color(const std::string& text);

@@ -86,7 +86,7 @@ Status Trainer::run_steps(TrainingData& data, const TrainerHooks& hooks, bool* s
     auto batch = data.next();
     if (!batch) return batch.status();
     auto input = batch_input(batch.value(), 0x68696e7400000000ull + uint64_t(progress_.step),  // "hint" + step
-                             parallel_.shard.first);
+                             parallel_.shard.first, &batch->ab);
     if (!input) return input.status();
     auto loss = train_step(*graph_, model_, adam_, input.value(), batch->ab, objective_, progress_.seed, progress_.step,
                            &parallel_);
@@ -226,12 +226,12 @@ Status Trainer::validate_and_save(TrainingData& data, const TrainerHooks& hooks,
   return hooks.weights("last", with_metadata(row, data.train_count(), data.validation_count()));
 }
 
-Result<Tensor> Trainer::batch_input(const Batch& batch, uint64_t stream, int first_row) const {
+Result<Tensor> Trainer::batch_input(const Batch& batch, uint64_t stream, int first_row, Tensor* recolour) const {
   auto input = network_input(model_.architecture, batch.lightness);
   if (!input) return input.status();
   for (int row = 0; row < batch.ab.shape.n; ++row) {
     Random rng(progress_.seed, mix_hash(stream, uint64_t(first_row + row)));
-    simulate_hints_row(input.value(), model_.architecture, batch.ab, row, rng, options_.hints);
+    simulate_hints_row(input.value(), model_.architecture, batch.ab, row, rng, options_.hints, recolour);
   }
   return input;
 }

@@ -120,8 +120,9 @@ class Trainer {
   Status write_checkpoint(const TrainerHooks& hooks);
   // The batch's network input: lightness, and hints simulated from its ab for hint models (row r
   // from a stream fixed by `stream` and first_row + r, its row in the global batch, so resumed,
-  // repeated and data-parallel runs see the same hints).
-  Result<Tensor> batch_input(const Batch& batch, uint64_t stream, int first_row = 0) const;
+  // repeated and data-parallel runs see the same hints). With `recolour` (the batch's target),
+  // some hints' regions are recoloured in it first (HintSimulation::recolour_share).
+  Result<Tensor> batch_input(const Batch& batch, uint64_t stream, int first_row = 0, Tensor* recolour = nullptr) const;
   bool root() const { return !options_.collective || options_.collective->rank() == 0; }
   Model with_metadata(const MetricsRow& row, int train_count, int validation_count) const;
   double elapsed() const;

@@ -429,6 +429,7 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted, Collec
                                  options.command_line, options.crop, today(), collective, HintSimulation{}};
   trainer_options.hints.none_share = options.no_hint_share;
   trainer_options.hints.uniform = options.hint_locations == "uniform";
+  trainer_options.hints.recolour_share = options.hint_recolour_share;
   auto backend = make_backend(default_backend_name(), options.threads);
   if (!backend) return backend.status();
   std::vector<MetricsRow> rows;

@@ -47,6 +47,7 @@ struct TrainingRunOptions {
   // ("centre": normal around the crop's centre; "uniform": anywhere, as `eval --hints`).
   double no_hint_share = 0.5;
   std::string hint_locations = "centre";
+  double hint_recolour_share = 0.0;  // share of hint points whose region is recoloured (hints.h)
 };
 
 // Runs to the last epoch, to max_minutes, or to a signal. Returns an error for bad data,

@@ -205,6 +205,61 @@ TEST_CASE("simulated hints: uniform locations reach the corners more often than 
   CHECK(centre_without > 70);  // 100 of 200 on average
 }
 
+TEST_CASE("recoloured hints: the target changes in the hint's region only, and the hint carries the new colour") {
+  const Model model = hint_model();
+  const int side = 48;
+  // Two halves split at x = 20 by lightness, one colour: a region never crosses the edge.
+  Tensor lightness(16, side, side, 1), ab(16, side, side, 2);
+  for (int n = 0; n < 16; ++n)
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x) {
+        lightness.at(n, y, x, 0) = x < 20 ? 0.3f : 0.8f;
+        ab.at(n, y, x, 0) = 0.05f, ab.at(n, y, x, 1) = 0.1f;
+      }
+  HintSimulation options;
+  options.none_share = 0, options.max_points = 1, options.recolour_share = 1, options.uniform = true;
+  options.min_patch = options.max_patch = 1;
+  auto input = network_input(model.architecture, lightness);
+  REQUIRE(input.is_ok());
+  Tensor target = ab;
+  for (int n = 0; n < 16; ++n) {
+    Random rng(21, uint64_t(n));
+    simulate_hints_row(input.value(), model.architecture, ab, n, rng, options, &target);
+    int hx = -1, hy = -1;
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x)
+        if (input->at(n, y, x, 3) == 1.0f) hx = x, hy = y;
+    REQUIRE(hx >= 0);
+    INFO("sample " << n << ", hint at " << hx << "," << hy);
+    // Some pixels changed, all on the hint's side of the edge.
+    int changed = 0, crossed = 0;
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x) {
+        const bool moved = target.at(n, y, x, 0) != ab.at(n, y, x, 0) || target.at(n, y, x, 1) != ab.at(n, y, x, 1);
+        changed += moved;
+        crossed += moved && (x < 20) != (hx < 20);
+      }
+    CHECK(changed > 0);
+    CHECK(crossed == 0);
+    // The hint is the target's new colour there, of chroma 0.1-0.45.
+    CHECK(input->at(n, hy, hx, 1) == target.at(n, hy, hx, 0));
+    CHECK(input->at(n, hy, hx, 2) == target.at(n, hy, hx, 1));
+    const double chroma = std::hypot(target.at(n, hy, hx, 0), target.at(n, hy, hx, 1));
+    CHECK((chroma >= 0.1 - 1e-6 && chroma <= 0.45 + 1e-6));
+  }
+  // Without a target (validation) or with a zero share nothing is recoloured, and the draws that
+  // decide the hints are those of a run without recolouring.
+  options.recolour_share = 0;
+  Tensor untouched = ab;
+  auto plain = network_input(model.architecture, lightness);
+  Random rng_a(21, 0), rng_b(21, 0);
+  simulate_hints_row(plain.value(), model.architecture, ab, 0, rng_a, options, &untouched);
+  CHECK(untouched.data == ab.data);
+  auto again = network_input(model.architecture, lightness);
+  simulate_hints_row(again.value(), model.architecture, ab, 0, rng_b, options);
+  CHECK(plain->data == again->data);
+}
+
 TEST_CASE("evaluation hints are drawn inside the photo, the same for the same seed") {
   const Image image = photo(40, 30);
   const auto a = sample_hints(image, 10, 77), b = sample_hints(image, 10, 77), c = sample_hints(image, 10, 78);
