@@ -65,7 +65,7 @@ std::vector<const float*> Graph::parameter_values(const Node& node) const {
   return values;
 }
 
-Status Graph::forward(const Tensor& input, Random* rng, int rows_before, int rows_after) {
+Status Graph::forward(const Tensor& input, Random* rng, int rows_before, int rows_after, int through) {
   const Architecture& architecture = model_.architecture;
   const int multiple = multiple_;
   const Shape s = input.shape;
@@ -78,7 +78,8 @@ Status Graph::forward(const Tensor& input, Random* rng, int rows_before, int row
   input_ = &input;
   const bool training = mode_ == Mode::training;
   layer_milliseconds_.assign(nodes_.size(), 0.0);
-  for (size_t i = 0; i < nodes_.size(); ++i) {
+  const size_t layers = through < 0 ? nodes_.size() : std::min(nodes_.size(), size_t(through) + 1);
+  for (size_t i = 0; i < layers; ++i) {
     const auto start = std::chrono::steady_clock::now();
     ProfileScope phase("forward ", architecture.layers[i].op);
     Node& node = nodes_[i];

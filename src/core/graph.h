@@ -33,8 +33,9 @@ class Graph {
   // from it); null = dropout off, as at inference. rows_before / rows_after: the input is a share
   // of a larger batch with that many rows before and after it (a data-parallel rank's), and the
   // masks are the share's part of the whole batch's, so the ranks together draw what one process
-  // would have drawn.
-  Status forward(const Tensor& input, Random* rng = nullptr, int rows_before = 0, int rows_after = 0);
+  // would have drawn. through: the last layer to compute (-1: all); training stops at the last
+  // layer a loss reads, since nothing after it changes the loss or its gradients.
+  Status forward(const Tensor& input, Random* rng = nullptr, int rows_before = 0, int rows_after = 0, int through = -1);
   // [n, h, w, 2] = ab / 128 of the last forward.
   const Tensor& output() const { return outputs_.back(); }
   Tensor take_output() { return std::move(outputs_.back()); }

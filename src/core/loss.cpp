@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ab_bins.h"
+#include "parallel.h"
 
 namespace tint {
 
@@ -48,31 +49,35 @@ double training_loss(const Tensor& prediction, const Tensor& target, float huber
 namespace tint {
 
 double ab_cross_entropy(const Tensor& logits, const Tensor& ab, const AbBins& bins,
-                        const std::vector<float>& class_weights, float sigma, Tensor* grad) {
+                        const std::vector<float>& class_weights, float sigma, Tensor* grad, int threads) {
   const int q = logits.shape.c;
   const size_t pixels = logits.size() / size_t(q);
   if (grad) grad->resize(logits.shape);
-  std::vector<double> p(static_cast<size_t>(q));
-  double total = 0;
-  for (size_t i = 0; i < pixels; ++i) {
-    const float* z = logits.ptr() + i * q;
-    const float top = *std::max_element(z, z + q);
-    double sum = 0;
-    for (int k = 0; k < q; ++k) sum += (p[size_t(k)] = std::exp(double(z[k] - top)));
-    const double log_sum = std::log(sum);
-    int nearest[5];
-    float target[5];
-    const int n = bins.soft_encode(128.0f * ab.ptr()[2 * i], 128.0f * ab.ptr()[2 * i + 1], sigma, nearest, target);
-    const double w = class_weights.empty() ? 1.0 : class_weights[size_t(nearest[0])];
-    double loss = 0;
-    for (int m = 0; m < n; ++m) loss -= target[m] * (double(z[nearest[m]] - top) - log_sum);
-    total += w * loss;
-    if (grad) {
-      float* g = grad->ptr() + i * q;
-      for (int k = 0; k < q; ++k) g[k] = float(w * p[size_t(k)] / sum / double(pixels));
-      for (int m = 0; m < n; ++m) g[nearest[m]] -= float(w * target[m] / double(pixels));
+  std::vector<double> losses(pixels);  // each pixel's w * loss, summed in order below
+  parallel_for(int(pixels), threads, [&](int begin, int end) {
+    std::vector<double> p(static_cast<size_t>(q));
+    for (size_t i = size_t(begin); i < size_t(end); ++i) {
+      const float* z = logits.ptr() + i * q;
+      const float top = *std::max_element(z, z + q);
+      double sum = 0;
+      for (int k = 0; k < q; ++k) sum += (p[size_t(k)] = std::exp(double(z[k] - top)));
+      const double log_sum = std::log(sum);
+      int nearest[5];
+      float target[5];
+      const int n = bins.soft_encode(128.0f * ab.ptr()[2 * i], 128.0f * ab.ptr()[2 * i + 1], sigma, nearest, target);
+      const double w = class_weights.empty() ? 1.0 : class_weights[size_t(nearest[0])];
+      double loss = 0;
+      for (int m = 0; m < n; ++m) loss -= target[m] * (double(z[nearest[m]] - top) - log_sum);
+      losses[i] = w * loss;
+      if (grad) {
+        float* g = grad->ptr() + i * q;
+        for (int k = 0; k < q; ++k) g[k] = float(w * p[size_t(k)] / sum / double(pixels));
+        for (int m = 0; m < n; ++m) g[nearest[m]] -= float(w * target[m] / double(pixels));
+      }
     }
-  }
+  });
+  double total = 0;
+  for (const double loss : losses) total += loss;
   return total / double(pixels);
 }
 

@@ -23,8 +23,16 @@ bool TrainingObjective::needs_prior(const Architecture& architecture) {
   return false;
 }
 
-Result<TrainingObjective> TrainingObjective::create(const Model& model, float huber_delta, const std::vector<double>& prior) {
+int TrainingObjective::last_layer() const {
+  int last = -1;
+  for (const Term& term : terms_) last = std::max(last, int(term.layer));
+  return last;
+}
+
+Result<TrainingObjective> TrainingObjective::create(const Model& model, float huber_delta, const std::vector<double>& prior,
+                                                    int threads) {
   TrainingObjective objective;
+  objective.threads_ = std::max(1, threads);
   const Architecture& architecture = model.architecture;
   if (architecture.losses.empty()) {
     LossSpec spec;
@@ -58,7 +66,7 @@ double TrainingObjective::evaluate(const Graph& graph, const Tensor& ab, std::ve
     Tensor* g = seeds ? &grad : nullptr;
     double loss = 0;
     if (term.spec.type == "cross_entropy") {
-      loss = ab_cross_entropy(output, truth, AbBins::gamut(), term.weights, float(term.spec.sigma), g);
+      loss = ab_cross_entropy(output, truth, AbBins::gamut(), term.weights, float(term.spec.sigma), g, threads_);
     } else {
       loss = training_loss(output, truth, term.spec.type == "huber" ? float(term.spec.delta) : 0.0f, g);
     }
@@ -101,7 +109,7 @@ Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& 
   Random dropout_rng(seed, 0x64726f70ull + uint64_t(step) * 2);  // "drop", one stream per step
   const bool shared = parallel && parallel->collective && parallel->collective->size() > 1;
   TINT_RETURN_IF_ERROR(graph.forward(input, &dropout_rng, shared ? parallel->shard.first : 0,
-                                     shared ? parallel->shard.after() : 0));
+                                     shared ? parallel->shard.after() : 0, objective.last_layer()));
   std::vector<Graph::Seed> seeds;
   double loss;
   {
@@ -130,7 +138,7 @@ Result<double> train_step(Graph& graph, Model& model, Adam& adam, const Tensor& 
 }
 
 Result<double> evaluation_loss(Graph& graph, const Tensor& input, const Tensor& ab, const TrainingObjective& objective) {
-  TINT_RETURN_IF_ERROR(graph.forward(input));
+  TINT_RETURN_IF_ERROR(graph.forward(input, nullptr, 0, 0, objective.last_layer()));
   return objective.evaluate(graph, ab);
 }
 

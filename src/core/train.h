@@ -39,11 +39,15 @@ class TrainingObjective {
  public:
   // prior: the training set's frequency of each ab bin (ab_prior), needed by cross_entropy terms
   // for their class rebalancing; may be empty otherwise.
-  static Result<TrainingObjective> create(const Model& model, float huber_delta, const std::vector<double>& prior = {});
+  // threads: for the cross-entropy's per-pixel work (the same result for any count).
+  static Result<TrainingObjective> create(const Model& model, float huber_delta, const std::vector<double>& prior = {},
+                                          int threads = 1);
   static bool needs_prior(const Architecture& architecture);
   // The loss of the graph's last forward against ab [n,h,w,2] (ab / 128) at input resolution;
   // with `seeds`, also the gradient seeds for Graph::backward.
   double evaluate(const Graph& graph, const Tensor& ab, std::vector<Graph::Seed>* seeds = nullptr) const;
+  // The last layer a term reads: a forward for training need not go further.
+  int last_layer() const;
 
  private:
   struct Term {
@@ -53,6 +57,7 @@ class TrainingObjective {
     std::vector<float> weights;  // cross_entropy: per-bin rebalancing weights
   };
   std::vector<Term> terms_;
+  int threads_ = 1;
 };
 
 // A data-parallel step: this process holds `shard` of the global batch, and the ranks' gradients

@@ -58,7 +58,7 @@ Status Trainer::run(TrainingData& data, const TrainerHooks& hooks, bool* stopped
   }
   std::vector<double> prior;
   if (TrainingObjective::needs_prior(model_.architecture)) prior = ab_prior(data.train_photos(), AbBins::gamut());
-  auto objective = TrainingObjective::create(model_, float(progress_.huber_delta), prior);
+  auto objective = TrainingObjective::create(model_, float(progress_.huber_delta), prior, options_.threads);
   if (!objective) return objective.status();
   objective_ = std::move(objective.value());
   elapsed_before_ = progress_.elapsed_seconds;

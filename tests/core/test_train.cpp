@@ -272,3 +272,31 @@ TEST_CASE("a profiled training step names the phases of a conv network") {
   }
   CHECK(Profile::current() == nullptr);
 }
+
+TEST_CASE("a training step computes layers up to the last one a loss reads, and no further") {
+  // A loss on "head" (MSE against the ab map): "out" after it changes neither the loss nor a
+  // gradient, so the step leaves it uncomputed; without losses the output is the loss's layer.
+  auto architecture = parse_architecture(std::string(small_net).insert(std::string(small_net).size() - 1,
+                                                                      R"(, "losses": [{"layer": "head", "type": "mse"}])"),
+                                         "small.json");
+  REQUIRE(architecture.is_ok());
+  for (const bool with_losses : {true, false}) {
+    INFO((with_losses ? "loss on head" : "MSE on the output"));
+    auto model = create_model(with_losses ? architecture.value() : parse_architecture(small_net, "small.json").value(), 5);
+    REQUIRE(model.is_ok());
+    auto backend = make_backend("simd", 1);
+    auto graph = Graph::create(model.value(), *backend.value(), Graph::Mode::training);
+    REQUIRE(graph.is_ok());
+    auto objective = TrainingObjective::create(model.value(), 0.0f);
+    REQUIRE(objective.is_ok());
+    const size_t layers = model->architecture.layers.size();
+    CHECK(objective->last_layer() == int(with_losses ? layers - 2 : layers - 1));
+    Tensor lightness, ab;
+    make_batch(lightness, ab);
+    Adam adam({}, model->parameters);
+    auto loss = train_step(*graph.value(), model.value(), adam, lightness, ab, 1, 0);
+    REQUIRE(loss.is_ok());
+    CHECK(graph.value()->activation(layers - 2).size() > 0);
+    CHECK((graph.value()->activation(layers - 1).size() > 0) == !with_losses);
+  }
+}
