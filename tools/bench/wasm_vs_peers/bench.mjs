@@ -360,16 +360,20 @@ async function benchConv(env, log, rounds) {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * env: {ort, tf, createTint(modelBytes) -> tint instance, bytes(path relative to the served root
- * / build/bench-peers) -> Uint8Array, log(text)}; options: {models: [name], rounds, bigRounds}.
+ * env: {ort, tf, createTint(modelBytes, threads) -> tint instance, bytes(path relative to the served
+ * root / build/bench-peers) -> Uint8Array, log(text)}; options: {models: [name], rounds, bigRounds,
+ * threads}. With threads > 1 every engine gets that many: tint's threaded build, onnxruntime-web's
+ * numThreads, tfjs-backend-wasm's threaded SIMD binary (each needs SharedArrayBuffer: a cross-origin
+ * isolated page, or Node).
  */
 export async function runBench(env, options) {
   const { ort, tf, log } = env;
-  const rounds = options.rounds ?? 7, bigRounds = options.bigRounds ?? 5;
-  ort.env.wasm.numThreads = 1;
+  const rounds = options.rounds ?? 7, bigRounds = options.bigRounds ?? 5, wanted = options.threads ?? 1;
+  const tfjsThreads = options.tfjsThreads ?? wanted;
+  ort.env.wasm.numThreads = wanted;
   ort.env.wasm.proxy = false;
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);  // the single-threaded SIMD binary
-  if (tf.wasm?.setThreadsCount) tf.wasm.setThreadsCount(1);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', tfjsThreads > 1);  // else the single-threaded SIMD binary
+  if (tf.wasm?.setThreadsCount) tf.wasm.setThreadsCount(tfjsThreads);
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend did not start');
   await tf.ready();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
@@ -378,14 +382,16 @@ export async function runBench(env, options) {
       `onnxruntime-web ${ort.env.versions?.web ?? '?'} numThreads ${ort.env.wasm.numThreads}`);
 
   const small = photo(256, 256, 1), big = photo(4000, 3000, 2);
-  const results = { tfjs: { version: tf.version_core, simd, threads }, ort: { version: ort.env.versions?.web },
-    models: {} };
+  const results = { threads: wanted, tfjs: { version: tf.version_core, simd, threads },
+    ort: { version: ort.env.versions?.web, numThreads: ort.env.wasm.numThreads }, models: {} };
   for (const name of options.models) {
     const modelBytes = await env.bytes(`models/${name}.safetensors`);
     const model = parseSafetensors(modelBytes);
     const info = describe(model.architecture);
     const netInfo = { workingSize: info.workingSize, multiple: info.multiple };
-    const tint = await env.createTint(modelBytes);
+    const tint = await env.createTint(modelBytes, wanted);
+    results.tint = { threads: tint.threads };
+    if (tint.threads !== wanted) log(`tint runs with ${tint.threads} thread(s), not ${wanted}`);
     const engines = {
       tint: { colorize: (image) => tint.colorize(image) },
       ort: await ortNet(ort, await env.bytes(`models/${name}.onnx`), netInfo),

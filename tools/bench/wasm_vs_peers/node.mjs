@@ -21,19 +21,23 @@ for (let i = 0; i < args.length; ++i) {
   else if (args[i] === '--big-rounds') options.bigRounds = Number(args[++i]);
   else if (args[i] === '--conv-rounds') options.convRounds = Number(args[++i]);
   else if (args[i] === '--json') jsonPath = args[++i];
+  else if (args[i] === '--threads') options.threads = Number(args[++i]);
   else options.models.push(args[i]);
 }
 
 const { createTint } = await import(path.join(site, 'tint.js'));
-const wasmBinary = fs.readFileSync(path.join(site, 'tint.wasm'));
+const wasmBinary = (threads) => fs.readFileSync(path.join(site, threads > 1 ? 'tint-threads.wasm' : 'tint.wasm'));
 const env = {
   ort,
   tf: Object.assign(Object.create(tf), { wasm: tfWasm }),
-  createTint: (modelBytes) => createTint({ wasmBinary, modelBytes }),
+  createTint: (modelBytes, threads) => createTint({ wasmBinary: wasmBinary(threads), modelBytes, threads }),
   bytes: async (name) => new Uint8Array(fs.readFileSync(path.join(work, name))),
   log: (text) => console.error(`[node] ${text}`),
 };
-const results = await runBench(env, options);
+// tfjs-backend-wasm's threaded binary does not start in Node (its pthread workers are made for
+// browsers: "the wasm backend did not start"), so in Node tfjs always runs one thread.
+if ((options.threads ?? 1) > 1) env.log('tfjs-backend-wasm cannot run threads in Node: tfjs gets 1 thread here');
+const results = await runBench(env, { ...options, tfjsThreads: 1 });
 results.runtime = `Node ${process.version}`;
 const text = JSON.stringify(results, null, 1);
 if (jsonPath) fs.writeFileSync(jsonPath, text); else console.log(text);

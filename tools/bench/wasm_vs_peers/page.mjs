@@ -36,7 +36,7 @@ function tintConv(rounds) {
 async function main() {
   const env = {
     ort, tf, log,
-    createTint: (modelBytes) => createTint({ modelBytes }),
+    createTint: (modelBytes, threads) => createTint({ modelBytes, threads }),
     bytes: async (name) => {
       const response = await fetch(new URL(`../${name}`, location.href));
       if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
@@ -46,7 +46,7 @@ async function main() {
   const number = (key) => (params.has(key) ? Number(params.get(key)) : undefined);
   const results = await runBench(env, {
     models: params.get('models').split(','), rounds: number('rounds'), bigRounds: number('bigRounds'),
-    convRounds: number('convRounds'),
+    convRounds: number('convRounds'), threads: number('threads'),
   });
   results.runtime = navigator.userAgent.match(/(Headless)?Chrom(e|ium)\/[\d.]+/)?.[0] ?? navigator.userAgent;
   if (params.get('conv') === '1') {

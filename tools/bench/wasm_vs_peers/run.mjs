@@ -1,5 +1,6 @@
 // Runs the bench in Node and in headless Chromium and prints one table (run.sh prepares the
-// models and calls this): node run.mjs [--rounds R] [--big-rounds R] [--conv-rounds R] NAME...
+// models and calls this): node run.mjs [--rounds R] [--big-rounds R] [--conv-rounds R] [--threads N] NAME...
+// --threads N: every engine with N threads (the page is served cross-origin isolated).
 // NAME = a model in build/bench-peers/models (NAME.safetensors, NAME.onnx, NAME.check.bin).
 // Writes build/bench-peers/{node,chromium,results}.json and results.md beside the printout.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,13 +18,14 @@ const site = path.join(root, 'build/wasm/site');
 const log = (text) => console.error(`[run] ${text}`);
 
 const args = process.argv.slice(2), names = [], passOn = [];
-const settings = { rounds: 7, bigRounds: 5, convRounds: 5 };
+const settings = { rounds: 7, bigRounds: 5, convRounds: 5, threads: 1 };
 for (let i = 0; i < args.length; ++i) {
-  const key = { '--rounds': 'rounds', '--big-rounds': 'bigRounds', '--conv-rounds': 'convRounds' }[args[i]];
+  const key = { '--rounds': 'rounds', '--big-rounds': 'bigRounds', '--conv-rounds': 'convRounds', '--threads': 'threads' }[args[i]];
   if (key) settings[key] = Number(args[++i]);
   else names.push(args[i]);
 }
-passOn.push('--rounds', settings.rounds, '--big-rounds', settings.bigRounds, '--conv-rounds', settings.convRounds);
+passOn.push('--rounds', settings.rounds, '--big-rounds', settings.bigRounds, '--conv-rounds', settings.convRounds,
+  '--threads', settings.threads);
 if (!names.length) throw new Error('run.mjs: name at least one model (run.sh does)');
 
 const trainingActive = () => spawnSync('pgrep', ['-f', 'tint[-a-z]* train ']).status === 0;
@@ -98,7 +100,7 @@ if (fs.existsSync(convProgram)) {
       if (response.status() >= 400) console.error(`[chromium] HTTP ${response.status()} for ${response.url()}`);
     });
     const query = new URLSearchParams({ models: names.join(','), rounds: settings.rounds, bigRounds: settings.bigRounds,
-      convRounds: settings.convRounds, conv: fs.existsSync(path.join(work, 'www/conv/bench_conv3x3.js')) ? '1' : '0' });
+      convRounds: settings.convRounds, threads: settings.threads, conv: fs.existsSync(path.join(work, 'www/conv/bench_conv3x3.js')) ? '1' : '0' });
     await page.goto(`${url}bench/page.html?${query}`);
     await page.waitForFunction(() => globalThis.bench !== undefined);
     results.runs.chromium = await page.evaluate(() => globalThis.bench);
@@ -124,8 +126,9 @@ out(`Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machi
     `load average at start ${machine.load}, at end ${machine.loadAtEnd}; training run active at start: ${machine.trainingAtStart ? 'yes' : 'no'}, ` +
     `at end: ${machine.trainingAtEnd ? 'yes' : 'no'}. Repository at ${machine.commit}, tint.wasm sha256 ${machine.tintWasm}….`);
 out(`Runtimes: ${Object.entries(results.runs).map(([k, r]) => `${runtimeNames[k]} = ${r.runtime}`).join('; ')}; ` +
-    `onnxruntime-web ${results.runs.node.ort.version} (wasm EP, 1 thread, SIMD), tfjs ${results.runs.node.tfjs.version} ` +
-    `(wasm backend, ${results.runs.node.tfjs.threads} thread, SIMD ${results.runs.node.tfjs.simd}).`);
+    `onnxruntime-web ${results.runs.node.ort.version} (wasm EP, numThreads ${settings.threads}, SIMD), tfjs ${results.runs.node.tfjs.version} ` +
+    `(wasm backend, ${results.runs.node.tfjs.threads} thread(s), SIMD ${results.runs.node.tfjs.simd}); tint ${settings.threads} thread(s) ` +
+    `(${Object.entries(results.runs).map(([k, r]) => `${runtimeNames[k]} got ${r.tint?.threads ?? '?'}`).join(', ')}).`);
 out(`Times: median of ${settings.rounds} runs (256x256) / ${settings.bigRounds} runs (4000x3000) after warm-up, ` +
     'engines interleaved round by round; "net" = the peer\'s network alone (its session.run / graph + readback), ' +
     'the rest of its end-to-end time is the same pre/post-processing as tint\'s, in plain JS. Ratios = peer ms / tint ms ' +

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tint's WASM against onnxruntime-web and tfjs-backend-wasm on the same model, in Node and in
 # headless Chromium (see README.md). Usage:
-#   tools/bench/wasm_vs_peers/run.sh [--rounds R] [--big-rounds R] [--conv-rounds R] [MODEL.safetensors ...]
+#   tools/bench/wasm_vs_peers/run.sh [--rounds R] [--big-rounds R] [--conv-rounds R] [--threads N] [MODEL.safetensors ...]
+# --threads N: tint, onnxruntime-web and tfjs-backend-wasm each with N threads (default 1).
 # Default models: weights/tint-v1.safetensors (else the site's copy) and weights/tint-baseline.safetensors.
 # Needs the wasm build (build/wasm/site); builds nothing of tint. Work files go to build/bench-peers/.
 set -euo pipefail
@@ -13,18 +14,18 @@ site="$root/build/wasm/site"
 options=() models=()
 while (($#)); do
   case "$1" in
-    --rounds|--big-rounds|--conv-rounds) options+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --rounds|--big-rounds|--conv-rounds|--threads) options+=("$1" "$2"); shift 2 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) models+=("$(realpath "$1")"); shift ;;
   esac
 done
 if ((${#models[@]} == 0)); then
   if [[ -f "$root/weights/tint-v1.safetensors" ]]; then models+=("$root/weights/tint-v1.safetensors")
-  else models+=("$site/tint-v1.safetensors"); fi
+  else models+=("$site/tint.safetensors"); fi
   models+=("$root/weights/tint-baseline.safetensors")
 fi
 
-for file in "$site/tint.js" "$site/tint-wasm.js" "$site/tint.wasm" "$site/tint-v1.safetensors"; do
+for file in "$site/tint.js" "$site/tint-wasm.js" "$site/tint.wasm" "$site/tint-threads.wasm"; do
   [[ -f "$file" ]] || { echo "run.sh: $file is missing: build the wasm preset first (see README.md)" >&2; exit 1; }
 done
 [[ -d "$root/node_modules/playwright-core" ]] || { echo "run.sh: $root/node_modules/playwright-core is missing (npm ci at the top level)" >&2; exit 1; }
