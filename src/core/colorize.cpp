@@ -231,18 +231,25 @@ Result<WorkingInput> working_input(const ImageView& input, const Architecture& a
   const int padded_height = (work_height + multiple - 1) / multiple * multiple;
 
   // L at working size: each full-resolution row is shrunk horizontally as it is computed, so
-  // memory stays at height x work_width, never the full-resolution plane.
+  // memory stays at height x work_width, never the full-resolution plane. Rows, then columns, are
+  // independent: threads take contiguous bands, and every value is the same whatever the split.
   const auto to_linear = linear_table(input.bits);
-  std::vector<float> row(width), narrow(size_t(height) * work_width);
-  for (int y = 0; y < height; ++y) {
-    lightness_row(input, to_linear, y, row.data());
-    resample_area(row.data(), width, 1, narrow.data() + size_t(y) * work_width, work_width, 1);
-  }
-  std::vector<float> small(size_t(work_height) * work_width), column(work_height);
-  for (int x = 0; x < work_width; ++x) {
-    resample_area(narrow.data() + x, height, work_width, column.data(), work_height, 1);
-    for (int y = 0; y < work_height; ++y) small[size_t(y) * work_width + x] = column[y];
-  }
+  std::vector<float> narrow(size_t(height) * work_width);
+  parallel_for(height, options.threads, [&](int begin, int end) {
+    std::vector<float> row(width);
+    for (int y = begin; y < end; ++y) {
+      lightness_row(input, to_linear, y, row.data());
+      resample_area(row.data(), width, 1, narrow.data() + size_t(y) * work_width, work_width, 1);
+    }
+  });
+  std::vector<float> small(size_t(work_height) * work_width);
+  parallel_for(work_width, options.threads, [&](int begin, int end) {
+    std::vector<float> column(work_height);
+    for (int x = begin; x < end; ++x) {
+      resample_area(narrow.data() + x, height, work_width, column.data(), work_height, 1);
+      for (int y = 0; y < work_height; ++y) small[size_t(y) * work_width + x] = column[y];
+    }
+  });
   narrow = {};
   auto tensor = build_input(architecture, small, width, height, work_width, work_height, padded_width, padded_height,
                             options.hints);
