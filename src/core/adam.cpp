@@ -1,6 +1,7 @@
 #include "adam.h"
 
 #include <cmath>
+#include <functional>
 
 namespace tint {
 
@@ -35,25 +36,37 @@ double Adam::step(std::vector<Parameter>& parameters, std::vector<std::vector<fl
   const float decay = 1.0f - options.learning_rate * options.weight_decay;
   const float keep1 = options.beta1, keep2 = options.beta2;
   const float take1 = float(1.0 - double(keep1)), take2 = float(1.0 - double(keep2));
+  // Large parameters on the backend's threads; small ones (biases) are not worth waking them for.
+  auto run = [&](size_t size, const std::function<void(int, int)>& body) {
+    if (backend && size >= 65536) {
+      backend->parallel_for(int(size), body);
+    } else {
+      body(0, int(size));
+    }
+  };
   for (size_t p = 0; p < parameters.size(); ++p) {
     float* values = parameters[p].values.data();
     float* m = first_moment[p].data();
     float* v = second_moment[p].data();
     const float* g = gradients[p].data();
-    for (size_t i = 0; i < parameters[p].values.size(); ++i) {
-      if (options.weight_decay != 0.0f) values[i] *= decay;
-      m[i] = m[i] * keep1 + g[i] * take1;
-      v[i] = v[i] * keep2 + g[i] * g[i] * take2;
-      const float denominator = std::sqrt(v[i]) / correction2_sqrt + options.epsilon;
-      values[i] -= step_size * (m[i] / denominator);
-    }
+    run(parameters[p].values.size(), [&](int begin, int end) {
+      for (size_t i = size_t(begin); i < size_t(end); ++i) {
+        if (options.weight_decay != 0.0f) values[i] *= decay;
+        m[i] = m[i] * keep1 + g[i] * take1;
+        v[i] = v[i] * keep2 + g[i] * g[i] * take2;
+        const float denominator = std::sqrt(v[i]) / correction2_sqrt + options.epsilon;
+        values[i] -= step_size * (m[i] / denominator);
+      }
+    });
   }
   if (!average.empty()) {
     const float keep = options.average_decay, take = float(1.0 - double(keep));
     for (size_t p = 0; p < parameters.size(); ++p) {
       float* a = average[p].data();
       const float* values = parameters[p].values.data();
-      for (size_t i = 0; i < parameters[p].values.size(); ++i) a[i] = a[i] * keep + values[i] * take;
+      run(parameters[p].values.size(), [&](int begin, int end) {
+        for (size_t i = size_t(begin); i < size_t(end); ++i) a[i] = a[i] * keep + values[i] * take;
+      });
     }
   }
   return norm;

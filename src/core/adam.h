@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model.h"
+#include "ops.h"
 
 namespace tint {
 
@@ -34,6 +35,9 @@ class Adam {
   double step(std::vector<Parameter>& parameters, std::vector<std::vector<float>>& gradients);
 
   AdamOptions options;
+  // When set, each large parameter's elements are split across the backend's threads
+  // (elementwise: the same bits for any count).
+  Backend* backend = nullptr;
   int64_t steps = 0;
   std::vector<std::vector<float>> first_moment, second_moment;  // m and v, per parameter
   std::vector<std::vector<float>> average;  // the weights' moving average; empty when not kept

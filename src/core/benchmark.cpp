@@ -82,10 +82,11 @@ Result<double> time_training_step(const Model& model, const std::string& backend
   auto graph = Graph::create(trained, *backend.value(), Graph::Mode::training);
   if (!graph) return graph.status();
   Adam adam({}, trained.parameters);
+  adam.backend = backend.value().get();
   // The bench has no training set: cross-entropy terms get a flat colour prior (no rebalancing).
   std::vector<double> prior;
   if (TrainingObjective::needs_prior(model.architecture)) prior.assign(size_t(AbBins::gamut().count()), 1.0 / AbBins::gamut().count());
-  auto objective = TrainingObjective::create(trained, 0.0f, prior, threads);
+  auto objective = TrainingObjective::create(trained, 0.0f, prior);
   if (!objective) return objective.status();
   auto input = network_input(model.architecture, lightness);  // no hints
   if (!input) return input.status();

@@ -59,7 +59,7 @@ class Graph {
   void set_profiling(bool enabled) { profiling_ = enabled; }
   const std::vector<double>& layer_milliseconds() const { return layer_milliseconds_; }
   const Model& model() const { return model_; }
-  Backend& backend() { return backend_; }
+  Backend& backend() const { return backend_; }
 
  private:
   struct Node {

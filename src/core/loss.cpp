@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "ab_bins.h"
-#include "parallel.h"
+#include "ops.h"
 
 namespace tint {
 
@@ -49,12 +49,12 @@ double training_loss(const Tensor& prediction, const Tensor& target, float huber
 namespace tint {
 
 double ab_cross_entropy(const Tensor& logits, const Tensor& ab, const AbBins& bins,
-                        const std::vector<float>& class_weights, float sigma, Tensor* grad, int threads) {
+                        const std::vector<float>& class_weights, float sigma, Tensor* grad, Backend* backend) {
   const int q = logits.shape.c;
   const size_t pixels = logits.size() / size_t(q);
   if (grad) grad->resize(logits.shape);
   std::vector<double> losses(pixels);  // each pixel's w * loss, summed in order below
-  parallel_for(int(pixels), threads, [&](int begin, int end) {
+  const std::function<void(int, int)> pixel_range = [&](int begin, int end) {
     std::vector<double> p(static_cast<size_t>(q));
     for (size_t i = size_t(begin); i < size_t(end); ++i) {
       const float* z = logits.ptr() + i * q;
@@ -75,7 +75,12 @@ double ab_cross_entropy(const Tensor& logits, const Tensor& ab, const AbBins& bi
         for (int m = 0; m < n; ++m) g[nearest[m]] -= float(w * target[m] / double(pixels));
       }
     }
-  });
+  };
+  if (backend) {
+    backend->parallel_for(int(pixels), pixel_range);
+  } else {
+    pixel_range(0, int(pixels));
+  }
   double total = 0;
   for (const double loss : losses) total += loss;
   return total / double(pixels);

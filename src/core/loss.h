@@ -25,16 +25,17 @@ double training_loss(const Tensor& prediction, const Tensor& target, float huber
 namespace tint {
 
 class AbBins;
+class Backend;
 
 // Cross-entropy of a classification head's logits [n,h,w,Q] (Q = bins.count()) against ab
 // targets [n,h,w,2] (ab / 128), each soft-encoded over its 5 nearest bins (sigma in ab units) and
 // each pixel weighted by the class-rebalancing weight of its nearest bin (empty: 1); the mean over
 // pixels of -w sum_k t_k log softmax(z)_k. grad: d loss / d logits = w (softmax(z) - t) / pixels.
-// Pixels are split across `threads`; the sum is taken in pixel order, so any count gives the
-// same bits.
+// With a backend, pixels are split across its threads; the sum is taken in pixel order, so any
+// thread count gives the same bits.
 double ab_cross_entropy(const Tensor& logits, const Tensor& ab, const AbBins& bins,
                         const std::vector<float>& class_weights, float sigma, Tensor* grad = nullptr,
-                        int threads = 1);
+                        Backend* backend = nullptr);
 
 // Each factor x factor block averaged into one value: the targets of a layer at 1/factor of the
 // input's resolution (sides must divide).

@@ -1,6 +1,7 @@
 #include "ops.h"
 
 #include "ops_common.h"
+#include "parallel.h"
 
 namespace tint {
 
@@ -12,6 +13,10 @@ Result<std::unique_ptr<Backend>> make_xnnpack_backend(int threads);
 Status Backend::tanh(const Tensor& input, Tensor& output) {
   tanh_elementwise(input, output);
   return Status::ok();
+}
+
+void Backend::parallel_for(int count, const std::function<void(int, int)>& body) {
+  tint::parallel_for(count, threads(), body);
 }
 
 std::vector<std::string> available_backends() {

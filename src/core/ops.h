@@ -2,6 +2,7 @@
 // (the only backend in WASM; also built natively as a cross-check). Tensors are NHWC f32.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ class Backend {
   virtual Status add(const Tensor& a, const Tensor& b, Tensor& output) = 0;
   // The same on every backend (XNNPACK 2022 has no f32 tanh): ops_common's kernel.
   Status tanh(const Tensor& input, Tensor& output);
+  // body(begin, end) on threads() contiguous chunks of [0, count), split as parallel_for splits
+  // (parallel.h), on the threads this backend's own operators use: natively XNNPACK's pool, whose
+  // idle workers would otherwise spin beside a second pool's threads.
+  virtual void parallel_for(int count, const std::function<void(int, int)>& body);
 
   // Training: the two halves of a 3x3 convolution's backward pass (the ReLU, if any, is already
   // folded into grad_output by the caller; bias gradients are a plain sum, see kinds/conv.cpp).

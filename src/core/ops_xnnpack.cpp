@@ -115,6 +115,28 @@ class XnnpackBackend final : public Backend {
   const char* name() const override { return "xnnpack"; }
   int threads() const override { return threads_; }
 
+  void parallel_for(int count, const std::function<void(int, int)>& body) override {
+    const int chunks = std::max(1, std::min(threads_, count));
+    if (chunks == 1 || !pool_) {
+      if (count > 0) body(0, count);
+      return;
+    }
+    struct Job {
+      const std::function<void(int, int)>* body;
+      int count, chunks;
+    } job{&body, count, chunks};
+    // The chunks of tint::parallel_for (parallel.h), so every value is the same on either pool.
+    pthreadpool_parallelize_1d(
+        pool_.get(),
+        [](void* context, size_t t) {
+          const Job& j = *static_cast<const Job*>(context);
+          const int begin = int(int64_t(j.count) * int64_t(t) / j.chunks);
+          const int end = int(int64_t(j.count) * int64_t(t + 1) / j.chunks);
+          (*j.body)(begin, end);
+        },
+        &job, size_t(chunks), 0);
+  }
+
   Result<std::unique_ptr<Conv3x3>> make_conv3x3(const ConvSpec& spec, const float* weight,
                                                 const float* bias) override {
     TINT_RETURN_IF_ERROR(check_conv_spec(spec));

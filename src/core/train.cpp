@@ -29,10 +29,8 @@ int TrainingObjective::last_layer() const {
   return last;
 }
 
-Result<TrainingObjective> TrainingObjective::create(const Model& model, float huber_delta, const std::vector<double>& prior,
-                                                    int threads) {
+Result<TrainingObjective> TrainingObjective::create(const Model& model, float huber_delta, const std::vector<double>& prior) {
   TrainingObjective objective;
-  objective.threads_ = std::max(1, threads);
   const Architecture& architecture = model.architecture;
   if (architecture.losses.empty()) {
     LossSpec spec;
@@ -66,7 +64,7 @@ double TrainingObjective::evaluate(const Graph& graph, const Tensor& ab, std::ve
     Tensor* g = seeds ? &grad : nullptr;
     double loss = 0;
     if (term.spec.type == "cross_entropy") {
-      loss = ab_cross_entropy(output, truth, AbBins::gamut(), term.weights, float(term.spec.sigma), g, threads_);
+      loss = ab_cross_entropy(output, truth, AbBins::gamut(), term.weights, float(term.spec.sigma), g, &graph.backend());
     } else {
       loss = training_loss(output, truth, term.spec.type == "huber" ? float(term.spec.delta) : 0.0f, g);
     }

@@ -39,12 +39,11 @@ class TrainingObjective {
  public:
   // prior: the training set's frequency of each ab bin (ab_prior), needed by cross_entropy terms
   // for their class rebalancing; may be empty otherwise.
-  // threads: for the cross-entropy's per-pixel work (the same result for any count).
-  static Result<TrainingObjective> create(const Model& model, float huber_delta, const std::vector<double>& prior = {},
-                                          int threads = 1);
+  static Result<TrainingObjective> create(const Model& model, float huber_delta, const std::vector<double>& prior = {});
   static bool needs_prior(const Architecture& architecture);
   // The loss of the graph's last forward against ab [n,h,w,2] (ab / 128) at input resolution;
-  // with `seeds`, also the gradient seeds for Graph::backward.
+  // with `seeds`, also the gradient seeds for Graph::backward. Per-pixel work runs on the
+  // graph's backend's threads.
   double evaluate(const Graph& graph, const Tensor& ab, std::vector<Graph::Seed>* seeds = nullptr) const;
   // The last layer a term reads: a forward for training need not go further.
   int last_layer() const;
@@ -57,7 +56,6 @@ class TrainingObjective {
     std::vector<float> weights;  // cross_entropy: per-bin rebalancing weights
   };
   std::vector<Term> terms_;
-  int threads_ = 1;
 };
 
 // A data-parallel step: this process holds `shard` of the global batch, and the ranks' gradients

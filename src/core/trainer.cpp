@@ -37,6 +37,7 @@ Result<std::unique_ptr<Trainer>> Trainer::create(Model& model, Adam& adam, const
                          " ranks: each needs at least one photo of every batch");
   }
   std::unique_ptr<Trainer> trainer(new Trainer(model, adam, backend));
+  adam.backend = &backend;
   trainer->options_ = options;
   trainer->progress_ = progress;
   trainer->rows_ = std::move(rows);
@@ -58,7 +59,7 @@ Status Trainer::run(TrainingData& data, const TrainerHooks& hooks, bool* stopped
   }
   std::vector<double> prior;
   if (TrainingObjective::needs_prior(model_.architecture)) prior = ab_prior(data.train_photos(), AbBins::gamut());
-  auto objective = TrainingObjective::create(model_, float(progress_.huber_delta), prior, options_.threads);
+  auto objective = TrainingObjective::create(model_, float(progress_.huber_delta), prior);
   if (!objective) return objective.status();
   objective_ = std::move(objective.value());
   elapsed_before_ = progress_.elapsed_seconds;

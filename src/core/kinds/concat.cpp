@@ -35,11 +35,13 @@ class ConcatKind : public LayerKind {
     Tensor& grad_b = call.grad_inputs[1] ? *call.grad_inputs[1] : unused_b;
     grad_a.resize({g.n, g.h, g.w, channels_a});
     grad_b.resize({g.n, g.h, g.w, channels_b});
-    const size_t pixels = size_t(g.n) * g.h * g.w;
-    for (size_t p = 0; p < pixels; ++p) {
-      std::copy_n(call.grad_output.ptr() + p * g.c, channels_a, grad_a.ptr() + p * channels_a);
-      std::copy_n(call.grad_output.ptr() + p * g.c + channels_a, channels_b, grad_b.ptr() + p * channels_b);
-    }
+    const int pixels = g.n * g.h * g.w;
+    call.backend.parallel_for(pixels, [&](int begin, int end) {
+      for (size_t p = size_t(begin); p < size_t(end); ++p) {
+        std::copy_n(call.grad_output.ptr() + p * g.c, channels_a, grad_a.ptr() + p * channels_a);
+        std::copy_n(call.grad_output.ptr() + p * g.c + channels_a, channels_b, grad_b.ptr() + p * channels_b);
+      }
+    });
     return Status::ok();
   }
 };

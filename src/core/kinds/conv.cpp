@@ -72,8 +72,10 @@ class ConvKind : public LayerKind {
     Tensor& grad_y = call.grad_output;
     if (spec.relu) {  // ReLU passes gradient only where it passed signal (y > 0), as PyTorch's does
       ProfileScope phase("relu gradient (elementwise)");
-      for (size_t i = 0; i < call.output.size(); ++i)
-        if (!(call.output.data[i] > 0.0f)) grad_y.data[i] = 0.0f;
+      call.backend.parallel_for(int(call.output.size()), [&](int begin, int end) {
+        for (size_t i = size_t(begin); i < size_t(end); ++i)
+          if (!(call.output.data[i] > 0.0f)) grad_y.data[i] = 0.0f;
+      });
     }
     const int out = spec.out_channels;
     {
