@@ -6,7 +6,6 @@
 
 #include "lab.h"
 #include "model.h"
-#include "parallel.h"
 
 namespace tint {
 
@@ -215,15 +214,7 @@ Result<Tensor> build_input(const Architecture& architecture, const std::vector<f
 }  // namespace
 
 Result<WorkingInput> working_input(const ImageView& input, const Architecture& architecture, const ColorizeOptions& options,
-                                   Backend* backend) {
-  // The backend's pool when given (natively XNNPACK's, whose idle workers would spin beside ours).
-  const auto split = [&](int count, const std::function<void(int, int)>& body) {
-    if (backend) {
-      backend->parallel_for(count, body);
-    } else {
-      parallel_for(count, options.threads, body);
-    }
-  };
+                                   Backend& backend) {
   TINT_RETURN_IF_ERROR(check_colorize_input(input, options.max_pixels));
   const int width = input.width, height = input.height;
   TINT_RETURN_IF_ERROR(check_hints(options.hints, architecture, width, height));
@@ -244,7 +235,7 @@ Result<WorkingInput> working_input(const ImageView& input, const Architecture& a
   // independent: threads take contiguous bands, and every value is the same whatever the split.
   const auto to_linear = linear_table(input.bits);
   std::vector<float> narrow(size_t(height) * work_width);
-  split(height, [&](int begin, int end) {
+  backend.parallel_for(height, [&](int begin, int end) {
     std::vector<float> row(width);
     for (int y = begin; y < end; ++y) {
       lightness_row(input, to_linear, y, row.data());
@@ -252,7 +243,7 @@ Result<WorkingInput> working_input(const ImageView& input, const Architecture& a
     }
   });
   std::vector<float> small(size_t(work_height) * work_width);
-  split(work_width, [&](int begin, int end) {
+  backend.parallel_for(work_width, [&](int begin, int end) {
     std::vector<float> column(work_height);
     for (int x = begin; x < end; ++x) {
       resample_area(narrow.data() + x, height, work_width, column.data(), work_height, 1);
@@ -269,7 +260,7 @@ Result<WorkingInput> working_input(const ImageView& input, const Architecture& a
 
 Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {
   // 1. The network's input at the working size.
-  auto network_in = working_input(input, graph.model().architecture, options, &graph.backend());
+  auto network_in = working_input(input, graph.model().architecture, options, graph.backend());
   if (!network_in) return network_in.status();
   const int width = input.width, height = input.height;
   const int work_width = network_in->width, work_height = network_in->height;

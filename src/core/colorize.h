@@ -17,8 +17,6 @@ struct ColorizeOptions {
   int working_size = 0;  // long side the network sees; 0 = the model's
   uint64_t max_pixels = default_max_pixels;
   std::vector<ColorHint> hints;  // for models that take hints (hints.h); at most kMaxHints
-  int threads = 1;               // full-resolution passes without a backend (colorize() splits them on its graph's
-                                 // backend, which Colorizer makes with this count); results do not depend on it
 };
 
 // A hint's patch in the network input: this many working-size pixels square.
@@ -41,9 +39,9 @@ struct WorkingInput {
   Tensor tensor;
   int width = 0, height = 0;
 };
-// With a backend, its threads split the full-resolution pass (else options.threads of parallel.h's pool).
+// The full-resolution pass runs on the backend's threads (the graph's: natively XNNPACK's pool).
 Result<WorkingInput> working_input(const ImageView& input, const Architecture& architecture, const ColorizeOptions& options,
-                                   Backend* backend = nullptr);
+                                   Backend& backend);
 
 // Colourises `input` into `output` (colorized_bytes(input) bytes). Colour inputs are treated as
 // their L only. Out-of-gamut predictions are pulled towards grey at constant L, so the output's

@@ -51,7 +51,6 @@ Status Colorizer::colorize_into(const ImageView& input, uint8_t* output, const s
   options.working_size = options_.working_size;
   options.max_pixels = options_.max_pixels;
   options.hints = hints;
-  options.threads = options_.threads;
   return tint::colorize(input, *graph_, options, output);
 }
 
@@ -68,8 +67,7 @@ Result<std::vector<ColorSuggestion>> Colorizer::suggest(const ImageView& input, 
   options.working_size = options_.working_size;
   options.max_pixels = options_.max_pixels;
   options.hints = hints;
-  options.threads = options_.threads;
-  auto network_in = working_input(input, model_.architecture, options);
+  auto network_in = working_input(input, model_.architecture, options, graph_->backend());
   if (!network_in) return network_in.status();
   if (x < 0 || y < 0 || x >= input.width || y >= input.height) {
     return Status::error("pixel " + std::to_string(x) + "," + std::to_string(y) + " is outside the " +
