@@ -38,11 +38,7 @@ double Adam::step(std::vector<Parameter>& parameters, std::vector<std::vector<fl
   const float take1 = float(1.0 - double(keep1)), take2 = float(1.0 - double(keep2));
   // Large parameters on the backend's threads; small ones (biases) are not worth waking them for.
   auto run = [&](size_t size, const std::function<void(int, int)>& body) {
-    if (backend && size >= 65536) {
-      backend->parallel_for(int(size), body);
-    } else {
-      body(0, int(size));
-    }
+    run_on(size >= 65536 ? backend : nullptr, int(size), body);
   };
   for (size_t p = 0; p < parameters.size(); ++p) {
     float* values = parameters[p].values.data();

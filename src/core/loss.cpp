@@ -76,11 +76,7 @@ double ab_cross_entropy(const Tensor& logits, const Tensor& ab, const AbBins& bi
       }
     }
   };
-  if (backend) {
-    backend->parallel_for(int(pixels), pixel_range);
-  } else {
-    pixel_range(0, int(pixels));
-  }
+  run_on(backend, int(pixels), pixel_range);
   double total = 0;
   for (const double loss : losses) total += loss;
   return total / double(pixels);

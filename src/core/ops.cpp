@@ -19,6 +19,14 @@ void Backend::parallel_for(int count, const std::function<void(int, int)>& body)
   tint::parallel_for(count, threads(), body);
 }
 
+void run_on(Backend* backend, int count, const std::function<void(int, int)>& body) {
+  if (backend) {
+    backend->parallel_for(count, body);
+  } else if (count > 0) {
+    body(0, count);
+  }
+}
+
 std::vector<std::string> available_backends() {
 #ifdef TINT_HAVE_XNNPACK
   return {"xnnpack", "simd"};

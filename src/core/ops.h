@@ -60,6 +60,9 @@ class Backend {
                                          float* grad_weight) = 0;
 };
 
+// body over [0, count): split on the backend's threads, or in one piece without a backend.
+void run_on(Backend* backend, int count, const std::function<void(int, int)>& body);
+
 // "xnnpack" (native builds only) or "simd". threads >= 1.
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name, int threads);
 std::vector<std::string> available_backends();

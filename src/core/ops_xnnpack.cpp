@@ -13,6 +13,7 @@
 #include "conv_weight_gradient.h"
 #include "ops.h"
 #include "ops_common.h"
+#include "parallel.h"
 
 static_assert(tint::kReadPadding >= XNN_EXTRA_BYTES, "FloatBuffer (tensor.h) must pad as much as XNNPACK reads past its inputs");
 
@@ -116,7 +117,7 @@ class XnnpackBackend final : public Backend {
   int threads() const override { return threads_; }
 
   void parallel_for(int count, const std::function<void(int, int)>& body) override {
-    const int chunks = std::max(1, std::min(threads_, count));
+    const int chunks = chunk_count(count, threads_);
     if (chunks == 1 || !pool_) {
       if (count > 0) body(0, count);
       return;
@@ -130,9 +131,7 @@ class XnnpackBackend final : public Backend {
         pool_.get(),
         [](void* context, size_t t) {
           const Job& j = *static_cast<const Job*>(context);
-          const int begin = int(int64_t(j.count) * int64_t(t) / j.chunks);
-          const int end = int(int64_t(j.count) * int64_t(t + 1) / j.chunks);
-          (*j.body)(begin, end);
+          (*j.body)(chunk_begin(j.count, j.chunks, int(t)), chunk_begin(j.count, j.chunks, int(t) + 1));
         },
         &job, size_t(chunks), 0);
   }

@@ -96,19 +96,23 @@ class ThreadPool {
   bool stopping_ = false;
 };
 
-// Calls body(begin, end) on `threads` contiguous chunks of [0, count). Deterministic chunking:
-// the same count and thread count always give the same split, so results do not depend on timing.
+// The split of every parallel loop (here and Backend::parallel_for): [0, count) in
+// chunk_count(count, threads) contiguous chunks, chunk t starting at chunk_begin(count, chunks, t).
+// The same count and thread count always give the same split, so results do not depend on timing.
+inline int chunk_count(int count, int threads) { return std::max(1, std::min(threads, count)); }
+inline int chunk_begin(int count, int chunks, int t) { return int(int64_t(count) * t / chunks); }
+
+// Calls body(begin, end) on each chunk of [0, count), on `threads` threads of the shared pool.
 inline void parallel_for(int count, int threads, const std::function<void(int, int)>& body) {
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   threads = 1;
 #endif
-  threads = std::max(1, std::min(threads, count));
-  if (threads == 1) {
+  const int chunks = chunk_count(count, threads);
+  if (chunks == 1) {
     if (count > 0) body(0, count);
     return;
   }
-  auto chunk_begin = [&](int t) { return int(int64_t(count) * t / threads); };
-  ThreadPool::shared().run(threads, [&](int t) { body(chunk_begin(t), chunk_begin(t + 1)); });
+  ThreadPool::shared().run(chunks, [&](int t) { body(chunk_begin(count, chunks, t), chunk_begin(count, chunks, t + 1)); });
 }
 
 }  // namespace tint
