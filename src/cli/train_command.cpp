@@ -39,21 +39,17 @@ int run_train(TrainArguments& args) {
     if (!architecture) return print_error(architecture.message()), 2;
     args.run.architecture = architecture.value();
   }
-  // Started by mpirun: one rank of a data-parallel run (docs/training.md, "Training on several
+  // Started by mpirun: one rank of a data-parallel run (docs/design.md, "Training on several
   // machines"). MPI starts only here, so no other command pays for it.
   std::unique_ptr<Collective> collective;
   if (const int ranks = launched_ranks(); ranks > 0) {
     auto started = start_mpi();
-    if (!started) {
-      if (ranks == 1) {
-        collective.reset();  // one process: train as usual
-      } else {
-        print_error("train: started by an MPI launcher with " + std::to_string(ranks) + " processes, but " + started.message() +
-                    "; these would be " + std::to_string(ranks) + " unrelated runs writing the same files");
-        return 2;
-      }
-    } else {
+    if (started) {
       collective = std::move(started.value());
+    } else if (ranks > 1) {  // (one process without MPI simply trains as usual)
+      print_error("train: started by an MPI launcher with " + std::to_string(ranks) + " processes, but " + started.message() +
+                  "; these would be " + std::to_string(ranks) + " unrelated runs writing the same files");
+      return 2;
     }
     // Each rank's default share of the machine's cores.
     if (collective && args.threads->count() == 0) args.run.threads = std::max(1, default_threads() / local_ranks());

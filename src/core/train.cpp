@@ -81,7 +81,8 @@ double TrainingObjective::evaluate(const Graph& graph, const Tensor& ab, std::ve
 namespace {
 
 // The global batch's gradients and loss on every rank: each rank's share-mean weighted by its
-// share of the rows, summed in rank order (Collective::sum), in one message.
+// share of the rows, summed in rank order (Collective::sum): the gradients in one message, the
+// loss (a double) in a second.
 Status sum_across_ranks(std::vector<std::vector<float>>& gradients, double& loss, DataParallel& parallel) {
   const float share = float(parallel.shard.rows) / float(parallel.shard.total);
   std::vector<float>& buffer = parallel.buffer;

@@ -1,5 +1,5 @@
 // `mpirun -np N tint train`: data-parallel training against one process, resuming with another
-// rank count, faults and refusals (docs/training.md, "Training on several machines"). Built and
+// rank count, faults and refusals (docs/design.md, "Training on several machines"). Built and
 // run when CMake found MPI.
 #include <catch2/catch.hpp>
 
