@@ -111,6 +111,11 @@ Command add_train_command(CLI::App& app) {
   args->threads = command->add_option("--threads", run.threads, "Threads (per rank under mpirun: default the cores / ranks on the machine)")
                       ->check(CLI::Range(1, 256))
                       ->capture_default_str();
+  command->add_option("--data-memory", run.data_memory_mb,
+                      "MiB of decoded photos to keep in memory per process; photos beyond it are decoded from disk "
+                      "whenever a batch needs them (0: keep all)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   command->add_option("--max-side", run.max_side, "Cap each photo's long side in memory")
       ->check(CLI::Range(16, 16384))
       ->capture_default_str();

@@ -73,21 +73,22 @@ int AbBins::soft_encode(float a, float b, float sigma, int* bins, float* weights
   return n;
 }
 
-std::vector<double> ab_prior(const std::vector<const Image*>& photos, const AbBins& bins, int stride) {
-  std::vector<double> counts(size_t(bins.count()), 0.0);
-  double total = 0;
-  for (const Image* photo : photos) {
-    for (int y = 0; y < photo->height; y += stride) {
-      for (int x = 0; x < photo->width; x += stride) {
-        const size_t i = (size_t(y) * photo->width + x) * 3;
-        const Lab lab = srgb_to_lab(photo->data[i] / 255.0f, photo->data[i + 1] / 255.0f, photo->data[i + 2] / 255.0f);
-        int bin = 0;
-        bins.nearest(lab.a, lab.b, 1, &bin);
-        counts[size_t(bin)] += 1;
-        total += 1;
-      }
+void add_ab_counts(const Image& photo, const AbBins& bins, std::vector<double>& counts, int stride) {
+  counts.resize(size_t(bins.count()), 0.0);
+  for (int y = 0; y < photo.height; y += stride) {
+    for (int x = 0; x < photo.width; x += stride) {
+      const size_t i = (size_t(y) * photo.width + x) * 3;
+      const Lab lab = srgb_to_lab(photo.data[i] / 255.0f, photo.data[i + 1] / 255.0f, photo.data[i + 2] / 255.0f);
+      int bin = 0;
+      bins.nearest(lab.a, lab.b, 1, &bin);
+      counts[size_t(bin)] += 1;
     }
   }
+}
+
+std::vector<double> ab_prior_from_counts(std::vector<double> counts) {
+  double total = 0;
+  for (const double c : counts) total += c;
   for (double& c : counts) c = total > 0 ? c / total : 1.0 / double(counts.size());
   return counts;
 }

@@ -34,9 +34,12 @@ class AbBins {
   static constexpr int kOffset = 12;  // cell of a = 0
 };
 
-// Frequency of each bin among the ab of `photos` (8-bit RGB), every `stride`-th pixel of every
-// `stride`-th row; sums to 1.
-std::vector<double> ab_prior(const std::vector<const Image*>& photos, const AbBins& bins, int stride = 4);
+// The training set's colour prior in two halves, so that photos spread over threads and ranks can
+// be counted apart: add_ab_counts adds a photo's (8-bit RGB) pixels per bin, every `stride`-th
+// pixel of every `stride`-th row (whole numbers, so parts added in any order give the same bits);
+// ab_prior_from_counts turns counts into frequencies that sum to 1.
+void add_ab_counts(const Image& photo, const AbBins& bins, std::vector<double>& counts, int stride = 4);
+std::vector<double> ab_prior_from_counts(std::vector<double> counts);
 
 // Class-rebalancing weights w = 1 / ((1 - lambda) p~ + lambda / Q), p~ the prior smoothed with a
 // Gaussian (sigma in ab units) over the plane, normalised so that the prior's expectation of w is 1.

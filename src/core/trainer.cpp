@@ -57,8 +57,7 @@ Status Trainer::run(TrainingData& data, const TrainerHooks& hooks, bool* stopped
     return Status::error("batch " + std::to_string(options_.batch) + " is larger than the " +
                          std::to_string(data.train_count()) + " training images");
   }
-  std::vector<double> prior;
-  if (TrainingObjective::needs_prior(model_.architecture)) prior = ab_prior(data.train_photos(), AbBins::gamut());
+  const std::vector<double> prior = TrainingObjective::needs_prior(model_.architecture) ? data.colour_prior() : std::vector<double>{};
   auto objective = TrainingObjective::create(model_, float(progress_.huber_delta), prior);
   if (!objective) return objective.status();
   objective_ = std::move(objective.value());
@@ -154,8 +153,10 @@ Status Trainer::validate(TrainingData& data, MetricsRow& row) {
   if (!colorizer) return colorizer.status();
   MetricsMean mean, hinted;
   const bool hints = colorizer.value()->takes_hints();
-  int index = 0;
-  for (const Image* original : data.validation_photos()) {
+  for (int index = 0; index < data.validation_count(); ++index) {
+    auto photo = data.validation_photo(index);
+    if (!photo) return photo.status();
+    const Image* original = photo->get();
     for (const bool with_hints : {false, true}) {
       if (with_hints && !hints) continue;
       // Each photo's hints are fixed by its place in the split, so epochs compare like with like.
@@ -167,7 +168,6 @@ Status Trainer::validate(TrainingData& data, MetricsRow& row) {
       compare_colors(colorized.value(), *original, m);
       (with_hints ? hinted : mean).add(m);
     }
-    ++index;
   }
   row.val_psnr = mean.psnr();
   row.val_colorfulness = mean.colorfulness_ratio();

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,11 +52,12 @@ class TrainingData {
   virtual Result<Batch> validation_batch(int index) const = 0;
   virtual int train_count() const = 0;
   virtual int validation_count() const = 0;
-  // The validation photos, whole (8-bit RGB), for the eval metrics.
-  virtual std::vector<const Image*> validation_photos() const = 0;
-  // The training photos (8-bit RGB, as held in memory), for the colour prior of a classification
-  // head's rebalancing.
-  virtual std::vector<const Image*> train_photos() const = 0;
+  // Validation photo `index` (0 .. validation_count() - 1), whole (8-bit RGB), for the eval
+  // metrics; it may be read from disk now, so it can fail.
+  virtual Result<std::shared_ptr<const Image>> validation_photo(int index) const = 0;
+  // The training photos' colour prior (ab_prior_from_counts) for a classification head's
+  // rebalancing; empty when the data was loaded without one.
+  virtual std::vector<double> colour_prior() const = 0;
 };
 
 struct TrainerOptions {

@@ -8,6 +8,7 @@
 #include <set>
 #include <system_error>
 
+#include "ab_bins.h"
 #include "file_io.h"
 #include "image_io.h"
 #include "parallel.h"
@@ -155,7 +156,108 @@ Result<std::vector<Image>> load_cifar10(const std::string& folder, std::vector<s
   return images;
 }
 
-Result<Dataset> Dataset::load(const DatasetOptions& options) {
+// ---- Dataset ----------------------------------------------------------------------------------
+
+namespace {
+
+// A hash of a file's bytes, a word at a time: fast enough to run over every photo as it is read.
+uint64_t hash_content(const std::vector<uint8_t>& bytes) {
+  uint64_t hash = mix_hash(0x636f6e74656e74ull, uint64_t(bytes.size()));  // "content"
+  const size_t words = bytes.size() / 8;
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + 8 * w, 8);
+    hash = mix_hash(hash, word);
+  }
+  for (size_t b = 8 * words; b < bytes.size(); ++b) hash = mix_hash(hash, bytes[b]);
+  return hash;
+}
+
+// What the start learnt about one photo file: its problem, or its capped size and content hash.
+struct FileFacts {
+  std::string problem;  // empty: it decoded
+  int width = 0, height = 0;
+  uint64_t content_hash = 0;
+};
+
+// The facts of a rank's share of the files and its colour counts, as bytes for the exchange.
+std::vector<uint8_t> pack(const std::vector<FileFacts>& facts, const std::vector<double>& counts) {
+  std::vector<uint8_t> bytes;
+  const auto put = [&](const void* data, size_t size) {
+    bytes.insert(bytes.end(), static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + size);
+  };
+  for (const FileFacts& fact : facts) {
+    const uint64_t words[4] = {uint64_t(fact.problem.size()), uint64_t(fact.width), uint64_t(fact.height),
+                               fact.content_hash};
+    put(words, sizeof words);
+    put(fact.problem.data(), fact.problem.size());
+  }
+  put(counts.data(), counts.size() * sizeof(double));
+  return bytes;
+}
+
+// The inverse, given how many files and counts the rank had; false if the bytes do not fit.
+bool unpack(const std::vector<uint8_t>& bytes, size_t files, size_t count_size, std::vector<FileFacts>& facts,
+            std::vector<double>& counts) {
+  size_t at = 0;
+  const auto take = [&](void* data, size_t size) {
+    if (size > bytes.size() - at) return false;
+    if (size > 0) std::memcpy(data, bytes.data() + at, size);  // an empty vector's data() may be null
+    at += size;
+    return true;
+  };
+  for (size_t f = 0; f < files; ++f) {
+    uint64_t words[4];
+    if (!take(words, sizeof words) || words[0] > bytes.size() - at) return false;
+    FileFacts fact;
+    fact.problem.assign(reinterpret_cast<const char*>(bytes.data() + at), size_t(words[0]));
+    at += size_t(words[0]);
+    fact.width = int(words[1]), fact.height = int(words[2]), fact.content_hash = words[3];
+    facts.push_back(std::move(fact));
+  }
+  counts.assign(count_size, 0.0);
+  return take(counts.data(), count_size * sizeof(double)) && at == bytes.size();
+}
+
+// Keys and byte sizes of the photo files and the CIFAR-10 pixels: equal on two ranks only when
+// they list the same files (a changed file of the same size is caught when it is read).
+uint64_t listing_hash(const std::vector<ImageFile>& files, const std::vector<Image>& cifar) {
+  uint64_t hash = mix_hash(uint64_t(files.size()), uint64_t(cifar.size()));
+  for (const ImageFile& file : files) {
+    std::error_code error;
+    const uintmax_t size = fs::file_size(file.path, error);
+    hash = mix_hash(mix_hash(hash, hash_bytes(file.key)), error ? ~uint64_t(0) : uint64_t(size));
+  }
+  for (const Image& image : cifar) hash = mix_hash(hash, hash_content(image.data));
+  return hash;
+}
+
+}  // namespace
+
+// The images in memory. Shared pointers, so that a batch being built keeps its photo alive.
+struct Dataset::Store {
+  mutable std::mutex mutex;
+  std::vector<std::shared_ptr<const Image>> held;  // one per image; null: not in memory
+  size_t held_bytes = 0;
+  size_t budget = 0;  // 0: no limit
+
+  // Keeps `image` as number `index` if the budget allows (always when `always`).
+  void keep(size_t index, std::shared_ptr<const Image> image, bool always = false) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (held[index]) return;
+    const size_t bytes = image->data.size();
+    if (!always && budget > 0 && held_bytes + bytes > budget) return;
+    held_bytes += bytes;
+    held[index] = std::move(image);
+  }
+};
+
+Dataset::Dataset() = default;
+Dataset::~Dataset() = default;
+Dataset::Dataset(Dataset&&) noexcept = default;
+Dataset& Dataset::operator=(Dataset&&) noexcept = default;
+
+Result<Dataset> Dataset::load(const DatasetOptions& options, Collective* collective) {
   if (options.photo_folders.empty() && options.cifar10_folder.empty()) {
     return Status::error("no training data given: name photo folders or a CIFAR-10 folder");
   }
@@ -169,120 +271,221 @@ Result<Dataset> Dataset::load(const DatasetOptions& options) {
     return Status::error("crop " + std::to_string(options.crop) +
                          " is larger than the long-side cap " + std::to_string(options.max_side));
   }
+  const bool parallel = collective && collective->size() > 1;
+  const int rank = parallel ? collective->rank() : 0, ranks = parallel ? collective->size() : 1;
+  // Errors past the exchange are the same on every rank: rank 0 says them.
+  const auto said_by_rank_0 = [&](Status status) {
+    return parallel && rank != 0 ? Status::error(kAnotherRankFailed) : status;
+  };
 
-  std::vector<Image> images;
-  std::vector<std::string> keys;
-  std::vector<std::string> warnings;
-  int skipped = 0, photo_count = 0;
+  // Every rank lists the photo files and reads the CIFAR-10 batches (small: held whole everywhere).
+  std::vector<ImageFile> files;
+  std::vector<Image> cifar;
+  std::vector<std::string> cifar_keys;
+  Status listed = Status::ok();
   if (!options.photo_folders.empty()) {
-    Result<std::vector<ImageFile>> files = list_image_files(options.photo_folders);
-    if (!files.is_ok()) return files.status();
-    photo_count = int(files->size());
-    // Each file decodes into its own slot, so the result (and the warnings' order) does not
-    // depend on which thread took which file. A slot holds the capped image, never the full one.
-    std::vector<Image> decoded(files->size());
-    std::vector<std::string> problems(files->size());
-    DecodeOptions decode_options;
-    decode_options.max_pixels = options.max_pixels;
-    std::atomic<size_t> next_file{0};
-    parallel_for(std::max(1, options.threads), std::max(1, options.threads), [&](int, int) {
-      for (size_t i = next_file++; i < files->size(); i = next_file++) {
-        Result<Image> image = read_image((*files)[i].path, decode_options);
-        if (image.is_ok()) {
-          decoded[i] = cap_long_side(*image, options.max_side);
-        } else {
-          problems[i] = image.message();
-        }
-      }
-    });
-    for (size_t i = 0; i < files->size(); ++i) {
-      if (!problems[i].empty()) {
-        warnings.push_back(problems[i]);
-        ++skipped;
+    Result<std::vector<ImageFile>> found = list_image_files(options.photo_folders);
+    if (found) files = std::move(found.value());
+    listed = found.status();
+  }
+  if (listed.is_ok() && !options.cifar10_folder.empty()) {
+    Result<std::vector<Image>> found = load_cifar10(options.cifar10_folder, &cifar_keys);
+    if (found) cifar = std::move(found.value());
+    listed = found.status();
+  }
+  TINT_RETURN_IF_ERROR(agree(collective, listed));
+  if (parallel) {
+    TINT_RETURN_IF_ERROR(check_same_on_every_rank(*collective, listing_hash(files, cifar),
+                                                  "has different training photos than rank 0 (every rank needs the "
+                                                  "same files under --data)"));
+  }
+  for (Image& image : cifar)
+    if (options.max_side > 0 && options.max_side < cifar_side) image = cap_long_side(image, options.max_side);
+
+  const std::set<std::string> held_out(options.validation_keys.begin(), options.validation_keys.end());
+  const auto is_validation = [&](const std::string& key) {
+    return held_out.empty() ? in_validation(key, options.seed, options.val_fraction) : held_out.count(key) > 0;
+  };
+  const auto trains_on = [&](const Image& image, const std::string& key) {
+    return std::min(image.width, image.height) >= options.crop && !is_validation(key);
+  };
+
+  // This rank's share of all images, photos first: it decodes the photo files in it (each into
+  // its own slot, so neither results nor warnings depend on which thread took which file) and
+  // counts the colours of the training images in it.
+  const size_t photo_count = files.size(), total = photo_count + cifar.size();
+  const size_t begin = size_t(chunk_begin(int(total), ranks, rank)), end = size_t(chunk_begin(int(total), ranks, rank + 1));
+  const size_t photo_end = std::min(end, photo_count), my_photos = photo_end > begin ? photo_end - begin : 0;
+  auto store = std::make_unique<Store>();
+  store->budget = options.memory_budget;
+  store->held.resize(total);
+  std::vector<FileFacts> my_facts(my_photos);
+  const int threads = std::max(1, options.threads);
+  std::vector<std::vector<double>> thread_counts{size_t(threads)};
+  DecodeOptions decode_options;
+  decode_options.max_pixels = options.max_pixels;
+  std::atomic<size_t> next_file{begin};
+  parallel_for(threads, threads, [&](int thread, int) {
+    for (size_t i = next_file++; i < photo_end; i = next_file++) {
+      FileFacts& fact = my_facts[i - begin];
+      Result<std::vector<uint8_t>> bytes = read_file(files[i].path);
+      if (!bytes) {
+        fact.problem = bytes.message();
         continue;
       }
-      images.push_back(std::move(decoded[i]));
-      keys.push_back((*files)[i].key);
+      Result<Image> decoded = decode_image(bytes->data(), bytes->size(), files[i].path, decode_options);
+      if (!decoded) {
+        fact.problem = decoded.message();
+        continue;
+      }
+      auto image = std::make_shared<const Image>(cap_long_side(*decoded, options.max_side));
+      fact.width = image->width, fact.height = image->height;
+      fact.content_hash = hash_content(*bytes);
+      if (options.colour_prior && trains_on(*image, files[i].key))
+        add_ab_counts(*image, AbBins::gamut(), thread_counts[size_t(thread)]);
+      store->keep(i, std::move(image));
     }
-  }
-  if (!options.cifar10_folder.empty()) {
-    Result<std::vector<Image>> cifar = load_cifar10(options.cifar10_folder, &keys);
-    if (!cifar.is_ok()) return cifar.status();
-    for (Image& image : *cifar) {
-      images.push_back(options.max_side > 0 && options.max_side < cifar_side
-                           ? cap_long_side(image, options.max_side)
-                           : std::move(image));
+  });
+  std::vector<double> counts(options.colour_prior ? size_t(AbBins::gamut().count()) : 0, 0.0);
+  for (size_t i = std::max(begin, photo_count); i < end && options.colour_prior; ++i)
+    if (trains_on(cifar[i - photo_count], cifar_keys[i - photo_count])) add_ab_counts(cifar[i - photo_count], AbBins::gamut(), counts);
+  for (const auto& part : thread_counts)
+    for (size_t k = 0; k < part.size(); ++k) counts[k] += part[k];  // whole numbers: exact in any order
+
+  // The exchange: every rank learns every share's facts and adds the counts in rank order.
+  std::vector<FileFacts> facts;
+  std::vector<std::vector<uint8_t>> shares;
+  if (parallel) {
+    auto gathered = collective->all_gather(pack(my_facts, counts));
+    if (!gathered) return gathered.status();
+    shares = std::move(gathered.value());
+    std::fill(counts.begin(), counts.end(), 0.0);
+    for (int r = 0; r < ranks; ++r) {
+      const size_t share_begin = size_t(chunk_begin(int(total), ranks, r));
+      const size_t share_end = std::min(size_t(chunk_begin(int(total), ranks, r + 1)), photo_count);
+      std::vector<double> share_counts;
+      if (!unpack(shares[size_t(r)], share_end > share_begin ? share_end - share_begin : 0, counts.size(), facts,
+                  share_counts)) {
+        return Status::error("rank " + std::to_string(r) + " sent facts about its photos that do not fit its share");
+      }
+      for (size_t k = 0; k < counts.size(); ++k) counts[k] += share_counts[k];
     }
+  } else {
+    facts = std::move(my_facts);
   }
-  if (images.empty()) {
+
+  // Every rank now knows every file: the same images, in file order, on each.
+  Dataset dataset;
+  dataset.crop_ = options.crop;
+  dataset.max_side_ = options.max_side;
+  dataset.max_pixels_ = options.max_pixels;
+  dataset.decoded_at_start_ = int(my_photos);
+  if (options.colour_prior) dataset.colour_prior_ = ab_prior_from_counts(std::move(counts));
+  struct Usable {
+    size_t slot;  // in the listing: photos, then CIFAR-10
+    int width, height;
+  };
+  std::vector<Usable> usable;
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < photo_count; ++i) {
+    if (!facts[i].problem.empty()) {
+      dataset.warnings_.push_back(facts[i].problem);
+      ++dataset.skipped_;
+      continue;
+    }
+    usable.push_back({i, facts[i].width, facts[i].height});
+    keys.push_back(files[i].key);
+  }
+  for (size_t c = 0; c < cifar.size(); ++c) {
+    usable.push_back({photo_count + c, cifar[c].width, cifar[c].height});
+    keys.push_back(cifar_keys[c]);
+  }
+  if (usable.empty()) {
     std::string folders;
     for (const std::string& folder : options.photo_folders)
       folders += (folders.empty() ? "" : ", ") + folder;
-    return Status::error(folders + ": none of the " + std::to_string(photo_count) +
-                         " images could be decoded" +
-                         (warnings.empty() ? std::string() : " (first: " + warnings.front() + ")"));
+    return said_by_rank_0(Status::error(
+        folders + ": none of the " + std::to_string(photo_count) + " images could be decoded" +
+        (dataset.warnings_.empty() ? std::string() : " (first: " + dataset.warnings_.front() + ")")));
   }
 
-  Dataset dataset;
-  dataset.crop_ = options.crop;
-  dataset.skipped_ = skipped;
-  dataset.warnings_ = std::move(warnings);
   int largest_short_side = 0;
-  const std::set<std::string> held_out(options.validation_keys.begin(), options.validation_keys.end());
   size_t listed_found = 0;
   for (const std::string& key : keys) listed_found += held_out.count(key);
   if (listed_found < held_out.size()) {
     dataset.warnings_.push_back(std::to_string(held_out.size() - listed_found) + " of the " +
                                 std::to_string(held_out.size()) + " listed validation photos are not in the data");
   }
-  for (size_t i = 0; i < images.size(); ++i) {
-    const int short_side = std::min(images[i].width, images[i].height);
+  auto kept = std::make_unique<Store>();
+  kept->budget = options.memory_budget;
+  for (size_t u = 0; u < usable.size(); ++u) {
+    const int short_side = std::min(usable[u].width, usable[u].height);
     largest_short_side = std::max(largest_short_side, short_side);
     if (short_side < options.crop) {
       ++dataset.too_small_;
       continue;
     }
-    const int index = int(dataset.images_.size());
-    const bool validation = held_out.empty() ? in_validation(keys[i], options.seed, options.val_fraction)
-                                             : held_out.count(keys[i]) > 0;
-    (validation ? dataset.validation_ : dataset.train_).push_back(index);
-    dataset.images_.push_back(std::move(images[i]));
-    dataset.keys_.push_back(std::move(keys[i]));
+    const int index = int(dataset.sources_.size());
+    (is_validation(keys[u]) ? dataset.validation_ : dataset.train_).push_back(index);
+    const size_t slot = usable[u].slot;
+    const bool photo = slot < photo_count;
+    dataset.sources_.push_back({photo ? files[slot].path : std::string(), photo ? facts[slot].content_hash : 0});
+    dataset.keys_.push_back(std::move(keys[u]));
+    kept->held.emplace_back();
+    if (!photo) {
+      kept->keep(size_t(index), std::make_shared<const Image>(std::move(cifar[slot - photo_count])), true);
+    } else if (store->held[slot]) {
+      kept->keep(size_t(index), std::move(store->held[slot]));
+    }
   }
-  if (dataset.images_.empty()) {
-    return Status::error("crop " + std::to_string(options.crop) +
-                         " is larger than every image (largest short side " +
-                         std::to_string(largest_short_side) + ")");
+  if (dataset.sources_.empty()) {
+    return said_by_rank_0(Status::error("crop " + std::to_string(options.crop) + " is larger than every image (largest short side " +
+                                        std::to_string(largest_short_side) + ")"));
   }
   if (dataset.train_.empty()) {
-    return Status::error("no training images: all " + std::to_string(dataset.images_.size()) +
-                         " usable images fell in the validation split (fraction " +
-                         number_text(options.val_fraction) + ", seed " +
-                         std::to_string(options.seed) + ")");
+    return said_by_rank_0(Status::error("no training images: all " + std::to_string(dataset.sources_.size()) +
+                                        " usable images fell in the validation split (fraction " +
+                                        number_text(options.val_fraction) + ", seed " + std::to_string(options.seed) +
+                                        ")"));
   }
+  dataset.store_ = std::move(kept);
   return dataset;
 }
 
-uint64_t Dataset::fingerprint() const {
-  uint64_t hash = mix_hash(uint64_t(images_.size()), uint64_t(train_.size()));
-  for (size_t i = 0; i < images_.size(); ++i) {
-    const Image& image = images_[i];
-    hash = mix_hash(hash, hash_bytes(keys_[i]));
-    hash = mix_hash(hash, (uint64_t(image.width) << 32) ^ uint64_t(image.height) ^ (uint64_t(image.channels) << 60));
-    const size_t bytes = image.data.size(), words = bytes / 8;
-    for (size_t w = 0; w < words; ++w) {
-      uint64_t word;
-      std::memcpy(&word, image.data.data() + 8 * w, 8);
-      hash = mix_hash(hash, word);
-    }
-    for (size_t b = 8 * words; b < bytes; ++b) hash = mix_hash(hash, image.data[b]);
+Result<std::shared_ptr<const Image>> Dataset::image(int index) const {
+  if (index < 0 || index >= size()) {
+    return Status::error("image " + std::to_string(index) + " out of range (the data has " + std::to_string(size()) + ")");
   }
-  for (const int index : validation_) hash = mix_hash(hash, uint64_t(index));
-  return hash;
+  {
+    std::lock_guard<std::mutex> lock(store_->mutex);
+    if (store_->held[size_t(index)]) return store_->held[size_t(index)];
+  }
+  const Source& source = sources_[size_t(index)];
+  Result<std::vector<uint8_t>> bytes = read_file(source.path);
+  if (!bytes) return Status::error(bytes.message() + " (it was readable when training started)");
+  if (hash_content(bytes.value()) != source.content_hash) {
+    return Status::error(source.path + ": changed since training started, or differs from the copy another rank "
+                         "read then (every rank needs the same files)");
+  }
+  DecodeOptions decode_options;
+  decode_options.max_pixels = max_pixels_;
+  Result<Image> decoded = decode_image(bytes->data(), bytes->size(), source.path, decode_options);
+  if (!decoded) return decoded.status();
+  auto image = std::make_shared<const Image>(cap_long_side(*decoded, max_side_));
+  store_->keep(size_t(index), image);
+  return image;
+}
+
+int Dataset::held_count() const {
+  if (!store_) return 0;
+  std::lock_guard<std::mutex> lock(store_->mutex);
+  int count = 0;
+  for (const auto& image : store_->held) count += image != nullptr;
+  return count;
 }
 
 std::string Dataset::summary() const {
-  std::string text = std::to_string(images_.size()) + " images: " + std::to_string(train_.size()) +
+  std::string text = std::to_string(sources_.size()) + " images: " + std::to_string(train_.size()) +
                      " training, " + std::to_string(validation_.size()) + " validation";
   if (skipped_ > 0) text += "; " + std::to_string(skipped_) + " unreadable skipped";
   if (too_small_ > 0) text += "; " + std::to_string(too_small_) + " smaller than the crop";
@@ -321,7 +524,7 @@ int BatchLoader::batches_per_epoch() const {
   return options_.batch_size < 1 ? 0 : dataset_.train_count() / options_.batch_size;
 }
 
-void BatchLoader::build_batch(int epoch, int step, Batch& batch) const {
+Status BatchLoader::build_batch(int epoch, int step, Batch& batch) const {
   const int size = options_.crop.crop, batch_size = options_.batch_size;
   const bool share = options_.shard.total > 0;
   const int first = share ? options_.shard.first : 0, rows = share ? options_.shard.rows : batch_size;
@@ -331,10 +534,12 @@ void BatchLoader::build_batch(int epoch, int step, Batch& batch) const {
   batch.step = step;
   for (int row = 0; row < rows && !stopping_.load(std::memory_order_relaxed); ++row) {
     const int64_t position = int64_t(step) * batch_size + first + row;
-    const int image = dataset_.train()[size_t(order_[size_t(position)])];
+    auto photo = dataset_.image(dataset_.train()[size_t(order_[size_t(position)])]);
+    if (!photo) return photo.status();
     Random rng = sample_random(options_.seed, epoch, position);
-    fill_batch_row(batch, row, dataset_.images()[size_t(image)], options_.crop, rng);
+    fill_batch_row(batch, row, *photo.value(), options_.crop, rng);
   }
+  return Status::ok();
 }
 
 void BatchLoader::worker_loop() {
@@ -349,10 +554,10 @@ void BatchLoader::worker_loop() {
     const int step = next_to_build_++;
     lock.unlock();
     Batch batch;
-    build_batch(epoch_, step, batch);
+    const Status built = build_batch(epoch_, step, batch);
     lock.lock();
     if (stopping_.load()) return;  // possibly half built: never filed
-    ready_.emplace(step, std::move(batch));
+    ready_.emplace(step, built.is_ok() ? Result<Batch>(std::move(batch)) : Result<Batch>(built));
     built_.notify_all();
   }
 }
@@ -408,12 +613,13 @@ Result<Batch> BatchLoader::next() {
   if (options_.threads == 0) {
     lock.unlock();
     Batch batch;
-    build_batch(epoch_, step, batch);
+    TINT_RETURN_IF_ERROR(build_batch(epoch_, step, batch));
     return batch;
   }
   built_.wait(lock, [&] { return ready_.count(step) > 0; });
-  Batch batch = std::move(ready_[step]);
-  ready_.erase(step);
+  const auto found = ready_.find(step);
+  Result<Batch> batch = std::move(found->second);
+  ready_.erase(found);
   lock.unlock();
   may_build_.notify_all();  // room for one more step ahead
   return batch;
@@ -441,13 +647,20 @@ Result<Batch> BatchLoader::validation_batch(int index) const {
   batch.epoch = -1;
   batch.step = index;
   // Rows are independent, so splitting them over threads cannot change a value.
+  std::vector<Status> problems(size_t(rows), Status::ok());
   parallel_for(rows, std::max(1, options_.threads), [&](int begin, int end) {
     for (int row = begin; row < end; ++row) {
       const int image = dataset_.validation()[size_t(first + row)];
+      auto photo = dataset_.image(image);
+      if (!photo) {
+        problems[size_t(row)] = photo.status();
+        continue;
+      }
       Random rng = validation_random(options_.seed, dataset_.keys()[size_t(image)]);
-      fill_batch_row(batch, row, dataset_.images()[size_t(image)], crop, rng);
+      fill_batch_row(batch, row, *photo.value(), crop, rng);
     }
   });
+  for (const Status& problem : problems) TINT_RETURN_IF_ERROR(problem);
   return batch;
 }
 

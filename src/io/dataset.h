@@ -1,6 +1,8 @@
 // Training data from disk for `tint train` (docs/design.md, "Data"): folders of photos and CIFAR-10
-// binary batches, decoded once into memory, split into training and validation by file, and
-// served as batches of random crops by a small pool of threads that runs ahead of the trainer.
+// binary batches, decoded and kept in memory as far as a budget allows (decoded again from disk
+// when needed otherwise), split into training and validation by file, and served as batches of
+// random crops by a small pool of threads that runs ahead of the trainer. In a data-parallel run
+// each rank decodes only its share of the photos at the start and later only those its rows need.
 // The crops themselves are src/core/data: every batch is a pure function of (seed, epoch, step),
 // so neither the number of threads nor their timing changes a single value, and a run resumed at
 // (epoch, step) sees exactly the batches it would have seen.
@@ -10,11 +12,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "collective.h"
 #include "data.h"
 #include "image.h"
 #include "status.h"
@@ -57,21 +61,40 @@ struct DatasetOptions {
   int crop = 128;      // images whose short side (after the cap) is smaller are dropped
   int threads = 2;     // decoding threads
   uint64_t max_pixels = default_max_pixels;  // larger photos are skipped with a warning
+  // Decoded photos kept in memory, in bytes (0: all). Past it a photo is decoded from its file
+  // each time a batch needs it. CIFAR-10 images are always kept (3 KB each).
+  size_t memory_budget = 0;
+  bool colour_prior = false;  // count the training photos' ab bins (colour_prior())
 };
 
-// Every usable image decoded, capped and held in memory as 8-bit RGB, split by key.
+// Every usable image, split by key; the pixels of photos decoded at the start or on demand.
+//
+// Loading with a collective (a data-parallel run; every rank calls load with the same options):
+// every rank lists the files, the ranks check that their lists agree (keys and byte sizes), rank
+// r of N decodes only files [r*F/N, (r+1)*F/N) — checking that they decode, measuring them,
+// hashing their bytes and counting their colours — and the ranks exchange what they found. So
+// every rank ends with the same images, split and prior as one process would have, while each
+// decoded 1/N of the photos; a photo another rank decoded is read when this rank first needs it,
+// and its bytes must hash as they did at the start (a file changed since, or a rank whose copy
+// differs, is an error naming it).
 class Dataset {
  public:
-  Dataset() = default;
+  Dataset();
+  ~Dataset();
+  Dataset(Dataset&&) noexcept;
+  Dataset& operator=(Dataset&&) noexcept;
   // Unreadable or undecodable photos become warnings and are skipped; it is an error only when
   // nothing usable remains, when every image is smaller than the crop ("crop 256 is larger than
   // every image (largest short side 200)"), or when no image is left for training.
-  static Result<Dataset> load(const DatasetOptions& options);
+  static Result<Dataset> load(const DatasetOptions& options, Collective* collective = nullptr);
 
   int crop() const { return crop_; }
-  const std::vector<Image>& images() const { return images_; }    // training and validation
+  int size() const { return int(sources_.size()); }  // images, training and validation
+  // Image `index` as 8-bit RGB, capped: from memory, or decoded from its file now (and kept if
+  // the memory budget allows). Thread-safe. Fails only if the file went missing or changed.
+  Result<std::shared_ptr<const Image>> image(int index) const;
   const std::vector<std::string>& keys() const { return keys_; }  // one per image
-  const std::vector<int>& train() const { return train_; }        // indices into images()
+  const std::vector<int>& train() const { return train_; }        // indices into image()
   const std::vector<int>& validation() const { return validation_; }
   int train_count() const { return int(train_.size()); }
   int validation_count() const { return int(validation_.size()); }
@@ -81,17 +104,28 @@ class Dataset {
   const std::vector<std::string>& warnings() const { return warnings_; }
   // "314 images: 283 training, 31 validation; 2 unreadable skipped; 1 smaller than the crop"
   std::string summary() const;
-  // A hash of every image's key, size and pixels (as held) and of the split: equal on two
-  // machines only when they train on the same data (the ranks of a data-parallel run compare it).
-  uint64_t fingerprint() const;
+  // The training images' ab-bin frequencies (ab_prior_from_counts over AbBins::gamut()) when
+  // options.colour_prior was set, else empty. The same bits for any number of ranks.
+  const std::vector<double>& colour_prior() const { return colour_prior_; }
+  int decoded_at_start() const { return decoded_at_start_; }  // photo files this process decoded in load()
+  int held_count() const;                                      // images in this process's memory now
 
  private:
+  struct Source {                 // where an image comes from when it is not in memory
+    std::string path;             // empty: always held (CIFAR-10)
+    uint64_t content_hash = 0;    // of the file's bytes, as read at the start
+  };
+  struct Store;                   // the images in memory, behind a mutex
   int crop_ = 0;
-  std::vector<Image> images_;
+  std::vector<Source> sources_;
   std::vector<std::string> keys_;
   std::vector<int> train_, validation_;
-  int skipped_ = 0, too_small_ = 0;
+  int skipped_ = 0, too_small_ = 0, decoded_at_start_ = 0;
   std::vector<std::string> warnings_;
+  std::vector<double> colour_prior_;
+  int max_side_ = 0;
+  uint64_t max_pixels_ = 0;
+  std::unique_ptr<Store> store_;
 };
 
 struct BatchLoaderOptions {
@@ -101,7 +135,7 @@ struct BatchLoaderOptions {
   int threads = 2;    // prefetch workers; 0 builds each batch inside next() on the caller's thread
   int prefetch = 3;   // batches built or being built ahead of the consumer
   // A data-parallel rank's rows of each batch (batch_size = shard.total); total 0: all rows. Only
-  // these rows are cropped and returned, exactly as they are in the whole batch.
+  // these rows' photos are read and cropped, exactly as they are in the whole batch.
   BatchShard shard;
 };
 
@@ -131,7 +165,7 @@ class BatchLoader {
   Result<Batch> validation_batch(int index) const;
 
  private:
-  void build_batch(int epoch, int step, Batch& batch) const;
+  Status build_batch(int epoch, int step, Batch& batch) const;
   void worker_loop();
   void stop_workers();
 
@@ -149,7 +183,7 @@ class BatchLoader {
   std::condition_variable built_;      // a batch landed in ready_
   int next_to_build_ = 0;              // guarded by mutex_
   int next_to_take_ = 0;               // guarded by mutex_
-  std::map<int, Batch> ready_;         // step -> batch, guarded by mutex_
+  std::map<int, Result<Batch>> ready_;  // step -> batch (or why it failed), guarded by mutex_
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
 };

@@ -66,6 +66,27 @@ class MpiCollective : public Collective {
     return Status::ok();
   }
 
+  Result<std::vector<std::vector<uint8_t>>> all_gather(const std::vector<uint8_t>& mine) override {
+    if (mine.size() > size_t(INT_MAX)) return Status::error("more than 2^31 bytes to gather from one rank");
+    int size = int(mine.size());
+    std::vector<int> sizes(size_t(size_), 0), offsets(size_t(size_), 0);
+    TINT_RETURN_IF_ERROR(check(MPI_Allgather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, MPI_COMM_WORLD), "Allgather"));
+    size_t total = 0;
+    for (size_t r = 0; r < sizes.size(); ++r) {
+      if (total > size_t(INT_MAX) - size_t(sizes[r])) return Status::error("more than 2^31 bytes to gather");
+      offsets[r] = int(total);
+      total += size_t(sizes[r]);
+    }
+    std::vector<uint8_t> all(total);
+    TINT_RETURN_IF_ERROR(check(MPI_Allgatherv(mine.data(), size, MPI_BYTE, all.data(), sizes.data(), offsets.data(),
+                                              MPI_BYTE, MPI_COMM_WORLD),
+                               "Allgatherv"));
+    std::vector<std::vector<uint8_t>> every(sizes.size());
+    for (size_t r = 0; r < sizes.size(); ++r)
+      every[r].assign(all.begin() + offsets[r], all.begin() + offsets[r] + sizes[r]);
+    return every;
+  }
+
   Result<int> first_mismatch(uint64_t value) override {
     unsigned long long root = value;
     TINT_RETURN_IF_ERROR(check(MPI_Bcast(&root, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD), "Bcast"));

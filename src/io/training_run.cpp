@@ -25,8 +25,6 @@ namespace tint {
 
 namespace fs = std::filesystem;
 
-const char* const kAnotherRankFailed = "stopped by another rank's error (its message is above)";
-
 namespace {
 
 std::atomic<int> stop_signal{0};
@@ -156,7 +154,7 @@ std::string today() {
   return text;
 }
 
-// The trainer's data: a Dataset held in memory and its BatchLoader.
+// The trainer's data: a Dataset and its BatchLoader.
 class LoadedData : public TrainingData {
  public:
   LoadedData(const Dataset& dataset, BatchLoader& loader) : dataset_(dataset), loader_(loader) {}
@@ -167,16 +165,10 @@ class LoadedData : public TrainingData {
   Result<Batch> validation_batch(int index) const override { return loader_.validation_batch(index); }
   int train_count() const override { return dataset_.train_count(); }
   int validation_count() const override { return dataset_.validation_count(); }
-  std::vector<const Image*> validation_photos() const override {
-    std::vector<const Image*> photos;
-    for (const int index : dataset_.validation()) photos.push_back(&dataset_.images()[size_t(index)]);
-    return photos;
+  Result<std::shared_ptr<const Image>> validation_photo(int index) const override {
+    return dataset_.image(dataset_.validation()[size_t(index)]);
   }
-  std::vector<const Image*> train_photos() const override {
-    std::vector<const Image*> photos;
-    for (const int index : dataset_.train()) photos.push_back(&dataset_.images()[size_t(index)]);
-    return photos;
-  }
+  std::vector<double> colour_prior() const override { return dataset_.colour_prior(); }
 
  private:
   const Dataset& dataset_;
@@ -310,16 +302,6 @@ uint64_t executable_fingerprint() {
   return hash_bytes(std::string(bytes->begin(), bytes->end()));
 }
 
-// A step of the start that only some ranks do, or that can fail on some ranks only: every rank
-// learns whether any failed, so that none goes on to wait for the others forever.
-Status agree(Collective* collective, Status local) {
-  if (!collective || collective->size() == 1) return local;
-  auto failed = collective->any(!local.is_ok());
-  if (!failed) return failed.status();
-  if (!local.is_ok()) return local;
-  return failed.value() ? Status::error(kAnotherRankFailed) : Status::ok();
-}
-
 // An error every rank meets alike (the same flags, the same start file): rank 0 reports it, the
 // others end without repeating it.
 Status reported_by_root(Collective* collective, Status status) {
@@ -327,23 +309,12 @@ Status reported_by_root(Collective* collective, Status status) {
   return Status::error(kAnotherRankFailed);
 }
 
-// Every rank must train on the same program, flags and photos; the first that does not is named.
-Status check_ranks_agree(Collective& collective, const TrainingRunOptions& options, const Dataset& dataset) {
-  const struct {
-    uint64_t value;
-    const char* what;
-  } facts[] = {{executable_fingerprint(), "runs a different tint program than rank 0 (every rank needs the same build)"},
-               {hash_bytes(options.command_line), "was started with different flags than rank 0 (every rank runs the same command)"},
-               {dataset.fingerprint(), "has different training photos than rank 0 (every rank needs the same files under --data)"}};
-  for (const auto& fact : facts) {
-    auto rank = collective.first_mismatch(fact.value);
-    if (!rank) return rank.status();
-    if (rank.value() < 0) continue;
-    // Rank 0 says what differs; the others end without repeating it.
-    if (collective.rank() != 0) return Status::error(kAnotherRankFailed);
-    return Status::error("rank " + std::to_string(rank.value()) + " " + fact.what);
-  }
-  return Status::ok();
+// Every rank must train on the same program and flags (and photos: Dataset::load compares those).
+Status check_ranks_agree(Collective& collective, const TrainingRunOptions& options) {
+  TINT_RETURN_IF_ERROR(check_same_on_every_rank(collective, executable_fingerprint(),
+                                                "runs a different tint program than rank 0 (every rank needs the same build)"));
+  return check_same_on_every_rank(collective, hash_bytes(options.command_line),
+                                  "was started with different flags than rank 0 (every rank runs the same command)");
 }
 
 }  // namespace
@@ -357,6 +328,7 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted, Collec
   }
   // In a data-parallel run rank 0 alone reads the start file, reports and writes files.
   const bool root = !collective || collective->rank() == 0;
+  if (collective && collective->size() > 1) TINT_RETURN_IF_ERROR(check_ranks_agree(*collective, options));
   TINT_RETURN_IF_ERROR(agree(collective, root ? prepare_output(options.out_dir) : Status::ok()));
   const std::string out = options.out_dir + "/";
   std::vector<uint8_t> start_bytes;
@@ -379,27 +351,31 @@ Status run_training(const TrainingRunOptions& options, bool* interrupted, Collec
   data_options.val_fraction = options.val_fraction;
   if (!options.val_list.empty()) {
     auto keys = read_key_list(options.val_list);
-    if (!keys) return keys.status();
+    TINT_RETURN_IF_ERROR(agree(collective, keys.status()));
     data_options.validation_keys = std::move(keys.value());
   }
   data_options.seed = start->progress.seed;
   data_options.max_side = options.max_side;
   data_options.crop = options.crop;
   data_options.threads = options.threads;
+  data_options.memory_budget = size_t(std::ceil(options.data_memory_mb * 1048576.0));
+  data_options.colour_prior = TrainingObjective::needs_prior(model.architecture);
   if (root) std::fprintf(stderr, "loading data...\n");
-  auto dataset = Dataset::load(data_options);
-  TINT_RETURN_IF_ERROR(agree(collective, dataset.status()));
+  // Every rank ends together on an error here (Dataset::load agrees with the others).
+  auto dataset = Dataset::load(data_options, collective);
+  if (!dataset) return dataset.status();
   if (root) {
     for (const auto& warning : dataset->warnings()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
     std::fprintf(stderr, "%s\n", dataset->summary().c_str());
   }
   if (collective && collective->size() > 1) {
-    TINT_RETURN_IF_ERROR(check_ranks_agree(*collective, options, dataset.value()));
     const int ranks = collective->size(), fewest = options.batch / ranks, most = (options.batch + ranks - 1) / ranks;
     if (root) {
-      std::fprintf(stderr, "data-parallel: %d ranks x %d threads, each with %s of every batch of %d photos\n", ranks,
-                   options.threads, (std::to_string(fewest) + (most > fewest ? "-" + std::to_string(most) : "")).c_str(),
-                   options.batch);
+      std::fprintf(stderr,
+                   "data-parallel: %d ranks x %d threads, each with %s of every batch of %d photos; rank 0 decoded %d "
+                   "photo files at the start, the others' share is read when its rows need it\n",
+                   ranks, options.threads, (std::to_string(fewest) + (most > fewest ? "-" + std::to_string(most) : "")).c_str(),
+                   options.batch, dataset->decoded_at_start());
     }
   }
   // The held-out photos by key (relative to their data folder), so that they can be scored apart

@@ -31,6 +31,7 @@ struct TrainingRunOptions {
   uint64_t seed = 1;
   int threads = 1;
   int max_side = 512;       // long-side cap of each photo in memory
+  double data_memory_mb = 4096;  // MiB of decoded photos kept per process (0: all); beyond it they are read again when needed
   float min_scale = 0.5f;   // random downscale range of a crop: [min_scale, 1]
   std::string resume;       // checkpoint to continue from
   std::string init;         // weights to start a new run from (architecture from the file)
@@ -60,6 +61,5 @@ struct TrainingRunOptions {
 // only some ranks hit ends every rank (the others return kAnotherRankFailed); an error during
 // training ends the whole job (abort_mpi) after printing it.
 Status run_training(const TrainingRunOptions& options, bool* interrupted = nullptr, Collective* collective = nullptr);
-extern const char* const kAnotherRankFailed;
 
 }  // namespace tint

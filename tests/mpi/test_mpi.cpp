@@ -89,6 +89,8 @@ TEST_CASE("N ranks train the weights one process trains with the same global bat
     const std::string out = "mpi" + std::to_string(n);
     const TintRun run = expect_ok(ws.ranks(n, out));
     CHECK(run.output.find("data-parallel: " + std::to_string(n) + " ranks") != std::string::npos);
+    // Each rank decoded only its share of the 12 photos at the start.
+    CHECK(run.output.find("rank 0 decoded " + std::to_string(12 / n) + " photo files at the start") != std::string::npos);
     const double difference = max_difference(load(ws.path(out + "/last.safetensors")), one);
     INFO("max weight difference " << difference);
     CHECK(difference <= kPromised);
@@ -96,6 +98,9 @@ TEST_CASE("N ranks train the weights one process trains with the same global bat
     CHECK(read_text(ws.path(out + "/metrics.csv")) != "");
     CHECK(std::filesystem::exists(ws.path(out + "/loss.svg")));
   }
+  // Keeping no photo in memory, each rank reads a photo from disk whenever one of its rows needs it.
+  expect_ok(ws.ranks(2, "lean", "--threads 1 --data-memory 0.000001"));
+  CHECK(max_difference(load(ws.path("lean/last.safetensors")), one) <= kPromised);
   // The comparison can fail: another seed's weights are far from these.
   expect_ok(ws.plain("seed8", "--threads 1 --seed 8"));
   CHECK(max_difference(load(ws.path("seed8/last.safetensors")), one) > 1000 * kPromised);

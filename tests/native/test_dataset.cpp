@@ -7,11 +7,16 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "ab_bins.h"
+#include "collective.h"
 #include "data.h"
 #include "dataset.h"
 #include "file_io.h"
@@ -95,6 +100,15 @@ Bytes cifar_batch(size_t records, size_t first_record = 0) {
 bool same_batch(const tint::Batch& a, const tint::Batch& b) {
   return a.lightness.shape == b.lightness.shape && a.ab.shape == b.ab.shape &&
          a.lightness.data == b.lightness.data && a.ab.data == b.ab.data;
+}
+
+// Image `index` of a dataset, which must be readable (it stays alive as long as the dataset keeps it).
+const Image& pixels(const Dataset& dataset, int index) {
+  static std::vector<std::shared_ptr<const Image>> alive;  // photos read from disk, not kept by the dataset
+  auto image = dataset.image(index);
+  REQUIRE(image.is_ok());
+  alive.push_back(image.value());
+  return *alive.back();
 }
 
 // A CIFAR data set of `records` images, for the loader tests (fast to build and decode).
@@ -239,26 +253,25 @@ TEST_CASE("Dataset decodes, caps, skips the corrupt and splits by file") {
   REQUIRE(dataset->warnings().size() == 1);
   CHECK(dataset->warnings()[0].find(root + "/sub/corrupt.jpg: ") == 0);
   CHECK(dataset->too_small_count() == 1);
-  CHECK(dataset->images().size() == 5);
+  CHECK(dataset->size() == 5);
   CHECK(dataset->train_count() + dataset->validation_count() == 5);
   CHECK(dataset->train_count() >= 1);
-  for (size_t i = 0; i < dataset->images().size(); ++i) {
-    const Image& image = dataset->images()[i];
+  for (int i = 0; i < dataset->size(); ++i) {
+    const Image& image = pixels(*dataset, i);
     CHECK(image.channels == 3);
     CHECK(image.bits == 8);
     CHECK(std::max(image.width, image.height) <= 150);
-    if (dataset->keys()[i] == "big.png") {
+    if (dataset->keys()[size_t(i)] == "big.png") {
       CHECK(image.width == 150);
       CHECK(image.height == 100);
     }
   }
   // The PNG and the lossless WebP come through exactly (no cap needed for them).
   const auto key_index = [&](const std::string& key) {
-    return size_t(std::find(dataset->keys().begin(), dataset->keys().end(), key) -
-                  dataset->keys().begin());
+    return int(std::find(dataset->keys().begin(), dataset->keys().end(), key) - dataset->keys().begin());
   };
-  CHECK(dataset->images()[key_index("b.png")].data == pattern_rgb(60, 50, 1).data);
-  CHECK(dataset->images()[key_index("sub/deeper/d.webp")].data == pattern_rgb(64, 80, 3).data);
+  CHECK(pixels(*dataset, key_index("b.png")).data == pattern_rgb(60, 50, 1).data);
+  CHECK(pixels(*dataset, key_index("sub/deeper/d.webp")).data == pattern_rgb(64, 80, 3).data);
 
   // Each image is on exactly one side, as in_validation says; one decoding thread gives the same.
   std::set<int> seen;
@@ -271,14 +284,13 @@ TEST_CASE("Dataset decodes, caps, skips the corrupt and splits by file") {
     CHECK(tint::in_validation(dataset->keys()[size_t(i)], options.seed, options.val_fraction));
     CHECK(seen.insert(i).second);
   }
-  CHECK(seen.size() == dataset->images().size());
+  CHECK(int(seen.size()) == dataset->size());
   options.threads = 1;
   tint::Result<Dataset> again = Dataset::load(options);
   REQUIRE(again.is_ok());
   CHECK(again->keys() == dataset->keys());
   CHECK(again->train() == dataset->train());
-  for (size_t i = 0; i < dataset->images().size(); ++i)
-    CHECK(again->images()[i].data == dataset->images()[i].data);
+  for (int i = 0; i < dataset->size(); ++i) CHECK(pixels(*again, i).data == pixels(*dataset, i).data);
   CHECK(dataset->summary() == "5 images: " + std::to_string(dataset->train_count()) +
                                   " training, " + std::to_string(dataset->validation_count()) +
                                   " validation; 1 unreadable skipped; 1 smaller than the crop");
@@ -318,9 +330,178 @@ TEST_CASE("Dataset errors: nothing usable, crop too large, bad options") {
   CHECK_FALSE(Dataset::load(DatasetOptions{}).is_ok());
 }
 
+// The ranks of a data-parallel run as threads of this process: what Dataset::load needs of a
+// Collective (any, first_mismatch, all_gather), each a round in which every rank hands in bytes.
+class ThreadRanks {
+ public:
+  explicit ThreadRanks(int size) : size_(size), slots_(size_t(size)) {}
+  int size() const { return size_; }
+  std::vector<Bytes> exchange(int rank, Bytes mine) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const long round = round_;
+    slots_[size_t(rank)] = std::move(mine);
+    if (++arrived_ == size_) {
+      every_ = slots_;
+      arrived_ = 0;
+      ++round_;
+      done_.notify_all();
+    } else {
+      done_.wait(lock, [&] { return round_ != round; });
+    }
+    return every_;
+  }
+
+ private:
+  const int size_;
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::vector<Bytes> slots_, every_;
+  int arrived_ = 0;
+  long round_ = 0;
+};
+
+class ThreadRank : public tint::Collective {
+ public:
+  ThreadRank(ThreadRanks& ranks, int rank) : ranks_(ranks), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return ranks_.size(); }
+  tint::Status sum(std::vector<float>&) override { return tint::Status::error("not in this test"); }
+  tint::Status sum(std::vector<double>&) override { return tint::Status::error("not in this test"); }
+  tint::Result<bool> any(bool flag) override {
+    for (const Bytes& bytes : ranks_.exchange(rank_, Bytes{uint8_t(flag)}))
+      if (bytes[0]) return true;
+    return false;
+  }
+  tint::Status broadcast(std::vector<uint8_t>&) override { return tint::Status::error("not in this test"); }
+  tint::Result<std::vector<Bytes>> all_gather(const Bytes& mine) override { return ranks_.exchange(rank_, mine); }
+  tint::Result<int> first_mismatch(uint64_t value) override {
+    const std::vector<Bytes> every = ranks_.exchange(rank_, Bytes(reinterpret_cast<uint8_t*>(&value), reinterpret_cast<uint8_t*>(&value) + 8));
+    for (size_t r = 1; r < every.size(); ++r)
+      if (every[r] != every[0]) return int(r);
+    return -1;
+  }
+  tint::Status barrier() override { return ranks_.exchange(rank_, {}), tint::Status::ok(); }
+
+ private:
+  ThreadRanks& ranks_;
+  const int rank_;
+};
+
+// Dataset::load on `ranks` threads, rank r with its own options.
+std::vector<tint::Result<Dataset>> load_as_ranks(const std::vector<DatasetOptions>& options) {
+  ThreadRanks meeting(int(options.size()));
+  std::vector<tint::Result<Dataset>> loaded;
+  for (size_t r = 0; r < options.size(); ++r) loaded.emplace_back(tint::Status::error("not loaded"));
+  std::vector<std::thread> threads;
+  for (size_t r = 0; r < options.size(); ++r) {
+    threads.emplace_back([&, r] {
+      ThreadRank rank(meeting, int(r));
+      loaded[r] = Dataset::load(options[r], &rank);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return loaded;
+}
+
+TEST_CASE("Dataset shared by ranks: each decodes its share, every rank ends with one process's data") {
+  const std::string root = fresh_folder("shared"), cifar = fresh_folder("shared-cifar");
+  make_tree(root);  // 5 files, one corrupt
+  for (int i = 0; i < 8; ++i) write_photo(root + "/more/p" + std::to_string(i) + ".png", pattern_rgb(40 + 9 * i, 70 - 3 * i, 20 + i));
+  write_photo(root + "/more/thin.png", pattern_rgb(20, 90, 30));  // shorter than the crop
+  write_bytes(cifar + "/data_batch_1.bin", cifar_batch(12));
+  DatasetOptions options;
+  options.photo_folders = {root};
+  options.cifar10_folder = cifar;
+  options.crop = 24;
+  options.max_side = 60;
+  options.val_fraction = 0.3;
+  options.colour_prior = true;
+  const int files = 14;
+  tint::Result<Dataset> one = Dataset::load(options);
+  REQUIRE(one.is_ok());
+  CHECK(one->decoded_at_start() == files);
+  REQUIRE(one->colour_prior().size() == size_t(tint::AbBins::gamut().count()));
+  CHECK(one->held_count() == one->size());
+
+  for (const int ranks : {2, 3}) {
+    INFO(ranks << " ranks");
+    std::vector<tint::Result<Dataset>> loaded = load_as_ranks(std::vector<DatasetOptions>(size_t(ranks), options));
+    int decoded = 0;
+    for (int r = 0; r < ranks; ++r) {
+      INFO("rank " << r);
+      REQUIRE(loaded[size_t(r)].is_ok());
+      Dataset& share = loaded[size_t(r)].value();
+      decoded += share.decoded_at_start();
+      // Its own photos (and every CIFAR image) in memory, not the others'.
+      CHECK(share.decoded_at_start() < files);
+      CHECK(share.held_count() < one->size());
+      CHECK(share.keys() == one->keys());
+      CHECK(share.train() == one->train());
+      CHECK(share.validation() == one->validation());
+      CHECK(share.warnings() == one->warnings());
+      CHECK(share.summary() == one->summary());
+      CHECK(share.colour_prior() == one->colour_prior());  // the very bits
+      for (int i = 0; i < one->size(); ++i) REQUIRE(pixels(share, i).data == pixels(*one, i).data);
+      CHECK(share.held_count() == share.size());  // read on demand, then kept
+    }
+    CHECK(decoded == files);
+  }
+
+  // A budget of one byte keeps no photo (CIFAR's images stay): each is read again when needed.
+  options.memory_budget = 1;
+  tint::Result<Dataset> lean = Dataset::load(options);
+  REQUIRE(lean.is_ok());
+  CHECK(lean->held_count() == 12);
+  for (int i = 0; i < one->size(); ++i) REQUIRE(pixels(*lean, i).data == pixels(*one, i).data);
+  CHECK(lean->held_count() == 12);
+  CHECK(lean->colour_prior() == one->colour_prior());
+
+  // A photo changed (same size) or gone since the start is an error naming it, not other pixels.
+  const auto index_of = [&](const std::string& key) {
+    return int(std::find(lean->keys().begin(), lean->keys().end(), key) - lean->keys().begin());
+  };
+  const std::string changed = root + "/more/p3.png";
+  tint::Result<Bytes> bytes = tint::read_file(changed);
+  REQUIRE(bytes.is_ok());
+  bytes->back() ^= 1;
+  write_bytes(changed, bytes.value());
+  CHECK(lean->image(index_of("more/p3.png")).message() ==
+        changed + ": changed since training started, or differs from the copy another rank read then (every rank needs the same files)");
+  std::filesystem::remove(root + "/more/p4.png");
+  const std::string gone = lean->image(index_of("more/p4.png")).message();
+  CHECK(gone.find(root + "/more/p4.png") != std::string::npos);
+  CHECK(gone.find("(it was readable when training started)") != std::string::npos);
+}
+
+TEST_CASE("Dataset shared by ranks: a rank with other files, or none, stops every rank") {
+  const std::string a = fresh_folder("ranks-a"), b = fresh_folder("ranks-b");
+  for (int i = 0; i < 4; ++i) {
+    write_photo(a + "/p" + std::to_string(i) + ".png", pattern_rgb(40, 40, i));
+    write_photo(b + "/p" + std::to_string(i) + ".png", pattern_rgb(40, 40 + (i == 2), i));  // p2 one row taller
+  }
+  DatasetOptions first;
+  first.photo_folders = {a};
+  first.crop = 24;
+  DatasetOptions other = first;
+  other.photo_folders = {b};
+  std::vector<tint::Result<Dataset>> loaded = load_as_ranks({first, other});
+  CHECK(loaded[0].message() == "rank 1 has different training photos than rank 0 (every rank needs the same files under --data)");
+  CHECK(loaded[1].message() == tint::kAnotherRankFailed);
+  other.photo_folders = {b + "/missing"};
+  loaded = load_as_ranks({first, first, other});
+  CHECK(loaded[0].message() == tint::kAnotherRankFailed);
+  CHECK(loaded[1].message() == tint::kAnotherRankFailed);
+  CHECK(loaded[2].message() == b + "/missing: no such folder");
+  // Errors the ranks meet alike (after the exchange) are said by rank 0 only.
+  first.crop = 100;
+  loaded = load_as_ranks({first, first});
+  CHECK(loaded[0].message() == "crop 100 is larger than every image (largest short side 40)");
+  CHECK(loaded[1].message() == tint::kAnotherRankFailed);
+}
+
 TEST_CASE("BatchLoader gives the same batches for any thread count") {
   const Dataset& dataset = cifar_dataset();
-  REQUIRE(dataset.images().size() == 210);
+  REQUIRE(dataset.size() == 210);
   BatchLoader inline_loader(dataset, loader_options(0));
   BatchLoader one(dataset, loader_options(1));
   BatchLoader three(dataset, loader_options(3));

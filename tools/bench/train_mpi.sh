@@ -19,8 +19,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # A subset, so that decoding the data does not dominate: the first 160 photos.
 mkdir -p "$work/photos"
-find "$photos" -maxdepth 1 -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.jpeg' \) | sort | head -n 160 |
-  while read -r file; do ln -s "$(realpath "$file")" "$work/photos/"; done
+# (The whole sorted list first: `head` closing the pipe early would fail the script under pipefail.)
+mapfile -t listed < <(find "$photos" -maxdepth 1 -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.jpeg' \) | sort)
+for file in "${listed[@]:0:160}"; do ln -s "$(realpath "$file")" "$work/photos/"; done
 
 # Mean img/s of the logged steps after the second ("epoch E/N  step S/T  X img/s ...").
 rate() {
