@@ -46,7 +46,7 @@ worker.onmessage = ({ data }) => {
     case 'ready':  // the worker reports the module's pixel limit (the core's, src/core/image.h)
       $('#limit').textContent = String(Math.round(data.maxPixels / 1e6));
       loadBox.classList.add('ready');
-      loadText.textContent = `Ready. Everything runs on this device (threads: ${data.threads}).`;
+      loadText.textContent = `Ready. Everything runs on this device (threads: ${data.threads}${data.relaxedSimd ? ', relaxed SIMD' : ''}).`;
       break;
     case 'load-error':
       loadBox.classList.add('failed');

@@ -3,10 +3,10 @@
 // visit sees an update); nothing else passes through here. Every answer carries the two headers
 // that make the page cross-origin isolated (COOP same-origin, COEP require-corp), so the threaded
 // module runs even from a static host that cannot set headers (app.js reloads once to get them).
-const cacheName = 'tint-4';  // renamed whenever the set of cached files changes, so the old cache is dropped
+const cacheName = 'tint-5';  // renamed whenever the set of cached files changes, so the old cache is dropped
 const files = ['./', 'index.html', 'style.css', 'app.js', 'worker.js', 'image-size.js', 'tint.js', 'tint-wasm.js',
   'hints.js', 'picker.js', 'color.js', 'store.js',
-  'tint.wasm', 'tint-threads.wasm', 'tint-threads-wasm.js', 'tint-threads-wasm.worker.js',
+  'tint.wasm', 'tint-threads.wasm', 'tint-threads-relaxed.wasm', 'tint-threads-wasm.js', 'tint-threads-wasm.worker.js',
   'tint.safetensors', 'fflate.js', 'icon.svg', 'manifest.webmanifest'];
 
 self.addEventListener('install', (event) => {

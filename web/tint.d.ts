@@ -3,13 +3,21 @@
 export interface TintOptions {
   /** Weights file URL; default: tint.safetensors beside tint.js. */
   modelUrl?: string;
-  /** The module's URL; default: tint.wasm (one thread) or tint-threads.wasm beside tint.js. */
+  /**
+   * The module's URL; default: tint.wasm (one thread), tint-threads.wasm, or
+   * tint-threads-relaxed.wasm (threads where the engine runs relaxed SIMD) beside tint.js.
+   */
   wasmUrl?: string;
   /**
    * Threads to colourise with, 1 to 64; default: all cores (at most 8) where threads are available
    * (a cross-origin isolated page, or Node), else 1. Where they are not, 1 whatever is asked.
    */
   threads?: number;
+  /**
+   * With threads, use the relaxed-SIMD module (fused multiply-adds: the same pixels within
+   * rounding); default: where relaxedSimdAvailable(). true where it is not available throws.
+   */
+  relaxedSimd?: boolean;
   /** Long side the network sees; default: the model's own (256). */
   size?: number;
   /** Refuse larger images (pixels); default: the module's limit (64 000 000). */
@@ -45,6 +53,8 @@ export interface Tint {
   readonly maxPixels: number;
   /** Threads this instance colourises with. */
   readonly threads: number;
+  /** Whether it runs the relaxed-SIMD module. */
+  readonly relaxedSimd: boolean;
   /** Whether the model takes colour hints, and can suggest colours at a pixel. */
   readonly takesHints: boolean;
   readonly canSuggest: boolean;
@@ -61,3 +71,7 @@ export interface Tint {
 export function createTint(options?: TintOptions): Promise<Tint>;
 /** Whether threads are available here (SharedArrayBuffer: a cross-origin isolated page, or Node). */
 export function threadsAvailable(): boolean;
+/** Whether this engine runs standard relaxed SIMD (f32x4.relaxed_madd): Chromium does. */
+export function relaxedSimdAvailable(): boolean;
+/** What createTint(options) would run here, and the module file it loads (beside tint.js). */
+export function moduleChoice(options?: TintOptions): { threads: number; relaxedSimd: boolean; file: string };

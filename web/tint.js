@@ -45,6 +45,18 @@ export function threadsAvailable() {
   return globalThis.crossOriginIsolated === true || (isNode && globalThis.crossOriginIsolated === undefined);
 }
 
+// Standard relaxed SIMD (f32x4.relaxed_madd): Chromium runs it; Node only with
+// --experimental-wasm-relaxed-simd. The probe is a 35-byte module with one relaxed_madd.
+const relaxedProbe = Uint8Array.from(
+  '0061736d0100000001060160017b017b030201000a0d010b00200020002000fd85020b'.match(/../g), (h) => parseInt(h, 16));
+export function relaxedSimdAvailable() {
+  try {
+    return WebAssembly.validate(relaxedProbe);
+  } catch {
+    return false;
+  }
+}
+
 // The thread count for options.threads: default all cores (at most 8) where threads are
 // available, else 1; an explicit count is honoured only where threads are available.
 function threadCount(requested) {
@@ -55,16 +67,32 @@ function threadCount(requested) {
   return requested ?? Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, 8));
 }
 
+/**
+ * What createTint(options) runs here: the thread count, whether relaxed SIMD, and the module file
+ * (beside tint.js) — so that a caller fetching the bytes itself (web/worker.js) fetches that one.
+ * options.relaxedSimd: use the relaxed-SIMD module with threads; default where available.
+ */
+export function moduleChoice(options = {}) {
+  const threads = threadCount(options.threads);
+  const requested = options.relaxedSimd;
+  if (requested !== undefined && typeof requested !== 'boolean') {
+    throw new Error(`tint: relaxedSimd must be true or false, got ${requested}`);
+  }
+  if (requested === true && !relaxedSimdAvailable()) throw new Error('tint: this engine does not run relaxed SIMD');
+  const relaxedSimd = threads > 1 && (requested ?? relaxedSimdAvailable());
+  const file = threads === 1 ? 'tint.wasm' : relaxedSimd ? 'tint-threads-relaxed.wasm' : 'tint-threads.wasm';
+  return { threads, relaxedSimd, file };
+}
+
 // The Emscripten module: tint.wasm (one thread), or tint-threads.wasm with a pool of threads - 1
 // pthread workers started with it (tint-threads-wasm.worker.js; .cjs for Node, where the site's
-// package.json makes .js an ES module). Both compute the same pixels bit for bit.
-async function loadModule(threads, options) {
+// package.json makes .js an ES module). Both compute the same pixels bit for bit. Where relaxed
+// SIMD runs, tint-threads-relaxed.wasm (the same loader): its convolutions use fused multiply-adds
+// where the CPU has them, so its pixels match the others' within rounding, not bit for bit.
+async function loadModule({ threads, file }, options) {
   const binary = options.wasmBinary ? { wasmBinary: options.wasmBinary } : {};
-  if (threads === 1) {
-    const wasmUrl = options.wasmUrl ?? here('tint.wasm');
-    return createTintModule({ ...binary, locateFile: () => wasmUrl });
-  }
-  const wasmUrl = options.wasmUrl ?? here('tint-threads.wasm');
+  const wasmUrl = options.wasmUrl ?? here(file);
+  if (threads === 1) return createTintModule({ ...binary, locateFile: () => wasmUrl });
   if (isNode) {
     // Emscripten's Node code path expects CommonJS globals.
     const { createRequire } = await import('node:module');
@@ -85,12 +113,13 @@ async function loadModule(threads, options) {
 
 /**
  * @param {{modelUrl?: string, wasmUrl?: string, size?: number, maxPixels?: number, threads?: number,
- *          modelBytes?: Uint8Array, wasmBinary?: Uint8Array}} options
+ *          relaxedSimd?: boolean, modelBytes?: Uint8Array, wasmBinary?: Uint8Array}} options
  */
 export async function createTint(options = {}) {
-  const threads = threadCount(options.threads);
+  const choice = moduleChoice(options);
+  const { threads, relaxedSimd } = choice;
   const [module, modelBytes] = await Promise.all([
-    loadModule(threads, options),
+    loadModule(choice, options),
     options.modelBytes ?? fetchBytes(options.modelUrl ?? here('tint.safetensors'), 'model'),
   ]);
   // The heap as bytes. With threads the memory is shared and may grow on any thread, so the view
@@ -174,6 +203,8 @@ export async function createTint(options = {}) {
     maxPixels: limit,
     /** Threads this instance colourises with (1 unless threads are available: threadsAvailable()). */
     threads,
+    /** Whether it runs the relaxed-SIMD module (threads > 1 where the engine runs relaxed SIMD). */
+    relaxedSimd,
     /** Whether the model takes colour hints and can suggest colours at a pixel. */
     takesHints: (module._tint_features(handle) & 1) !== 0,
     canSuggest: (module._tint_features(handle) & 2) !== 0,

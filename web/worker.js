@@ -19,7 +19,7 @@
 // Jobs run one at a time (a WASM call cannot be interrupted), suggestions and previews first.
 // Only the newest preview and full-size job of a photo is kept: an edit replaces the queued ones,
 // and a full-size result that a newer edit has overtaken is dropped (generation numbers).
-import { createTint, threadsAvailable } from './tint.js';
+import { createTint, moduleChoice } from './tint.js';
 import { imageInfo, ImageFormatError } from './image-size.js';
 import { rgbToLab } from './color.js';
 
@@ -52,14 +52,15 @@ async function download(urls) {
 }
 
 // The threaded module where the page is cross-origin isolated (it then uses every core, at most
-// 8), else the single-threaded one; the pixels are the same.
+// 8), with relaxed SIMD where the browser runs it, else the single-threaded one (moduleChoice);
+// the pixels are the same (within rounding with relaxed SIMD).
 const tintReady = (async () => {
   const here = (name) => new URL(name, import.meta.url).href;
-  const wasm = threadsAvailable() ? 'tint-threads.wasm' : 'tint.wasm';
-  const [wasmBinary, modelBytes] = await download([here(wasm), here('tint.safetensors')]);
-  return createTint({ wasmBinary, modelBytes });
+  const { threads, relaxedSimd, file } = moduleChoice();
+  const [wasmBinary, modelBytes] = await download([here(file), here('tint.safetensors')]);
+  return createTint({ wasmBinary, modelBytes, threads, relaxedSimd });
 })();
-tintReady.then((tint) => post({ type: 'ready', maxPixels: tint.maxPixels, threads: tint.threads }), (error) => post({ type: 'load-error', message: String(error.message ?? error) }));
+tintReady.then((tint) => post({ type: 'ready', maxPixels: tint.maxPixels, threads: tint.threads, relaxedSimd: tint.relaxedSimd }), (error) => post({ type: 'load-error', message: String(error.message ?? error) }));
 
 // The header's dimensions, read before any decoding; a JPEG with big metadata is read further.
 async function headerInfo(file) {

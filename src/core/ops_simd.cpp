@@ -33,6 +33,19 @@ inline vec4 load4(const float* p) {
 inline void store4(float* p, vec4 v) { std::memcpy(p, &v, sizeof(v)); }
 inline vec4 splat(float x) { return vec4{x, x, x, x}; }
 
+// acc + x * w. The relaxed-SIMD build (TINT_RELAXED_SIMD: tint-threads-relaxed.wasm) makes it one
+// f32x4.relaxed_madd, fused where the CPU has FMA: one instruction instead of two. LLVM 14 emits it
+// as the pre-standard f32x4.fma(a, b, c) = a + b*c, which tools/wasm/relaxed-simd.mjs rewrites after
+// linking to the standard relaxed_madd(a, b, c) = a*b + c, so the operands are in the standard's
+// order (docs/toolchain.md, "Relaxed SIMD").
+inline vec4 madd(vec4 x, vec4 w, vec4 acc) {
+#if defined(TINT_RELAXED_SIMD)
+  return __builtin_wasm_fma_f32x4(x, w, acc);
+#else
+  return acc + x * w;
+#endif
+}
+
 // One output tile: 4 pixels x 8 channels over the 3 kernel rows. For kernel row ky, pixel p's
 // inputs are the run of 3*in floats at rows[ky] + p * pixel_step, and the weights the run of
 // 3*in*8 floats at weights + ky * run * 8. The accumulators are plain locals so the compiler
@@ -50,17 +63,17 @@ inline void tile_4x8(const float* const rows[3], int pixel_step, const float* we
     for (; w < w_end; w += block_channels, ++in) {
       const vec4 w0 = load4(w), w1 = load4(w + 4);
       vec4 x = splat(in[0]);
-      a00 += x * w0;
-      a01 += x * w1;
+      a00 = madd(x, w0, a00);
+      a01 = madd(x, w1, a01);
       x = splat(in[pixel_step]);
-      a10 += x * w0;
-      a11 += x * w1;
+      a10 = madd(x, w0, a10);
+      a11 = madd(x, w1, a11);
       x = splat(in[2 * pixel_step]);
-      a20 += x * w0;
-      a21 += x * w1;
+      a20 = madd(x, w0, a20);
+      a21 = madd(x, w1, a21);
       x = splat(in[3 * pixel_step]);
-      a30 += x * w0;
-      a31 += x * w1;
+      a30 = madd(x, w0, a30);
+      a31 = madd(x, w1, a31);
     }
   }
   out[0] = a00, out[1] = a01, out[2] = a10, out[3] = a11, out[4] = a20, out[5] = a21, out[6] = a30, out[7] = a31;
@@ -75,8 +88,8 @@ inline void tile_1x8(const float* const rows[3], const float* weights, int run, 
     const float* const w_end = w + size_t(run) * block_channels;
     for (; w < w_end; w += block_channels, ++in) {
       const vec4 x = splat(in[0]);
-      a0 += x * load4(w);
-      a1 += x * load4(w + 4);
+      a0 = madd(x, load4(w), a0);
+      a1 = madd(x, load4(w + 4), a1);
     }
   }
   out[0] = a0, out[1] = a1;

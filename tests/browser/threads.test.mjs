@@ -1,8 +1,9 @@
 // The threaded module in Chromium (issue 14): a cross-origin isolated page (tools/serve.mjs sends
-// COOP + COEP) runs tint-threads.wasm on every core and says so; a host without those headers gets
-// them from the service worker after one reload; with no service worker either, the page falls back
-// to the single-threaded tint.wasm. Every mode gives the same pixels, and so does the module API
-// at any thread count.
+// COOP + COEP) runs the threaded module on every core and says so — tint-threads-relaxed.wasm, as
+// Chromium runs relaxed SIMD; a host without those headers gets them from the service worker after
+// one reload; with no service worker either, the page falls back to the single-threaded tint.wasm.
+// Every mode gives the same pixels (within rounding with relaxed SIMD's fused multiply-adds), and
+// so does the module API at any thread count (bit for bit for each module).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -62,7 +63,19 @@ async function colourise(origin, { serviceWorkers = 'allow', reloads = 0 } = {})
   });
   assert.deepEqual(errors, []);
   await context.close();
-  return { isolated, threads: Number(/threads: (\d+)/.exec(text)?.[1]), pixels };
+  return { isolated, threads: Number(/threads: (\d+)/.exec(text)?.[1]), relaxed: /relaxed SIMD/.test(text), pixels };
+}
+
+// The largest difference between two RGBA arrays, and the share of values that differ.
+function difference(a, b) {
+  assert.equal(a.length, b.length);
+  let largest = 0, differing = 0;
+  for (let i = 0; i < a.length; ++i) {
+    const d = Math.abs(a[i] - b[i]);
+    largest = Math.max(largest, d);
+    differing += d > 0;
+  }
+  return { largest, share: differing / a.length };
 }
 
 test('isolated, the page uses the threaded module on every core; without isolation, one thread; same pixels', async () => {
@@ -79,8 +92,11 @@ test('isolated, the page uses the threaded module on every core; without isolati
   const single = await colourise(plainOrigin, { serviceWorkers: 'block' });
   assert.equal(single.isolated, false);
   assert.equal(single.threads, 1);
+  assert.equal(single.relaxed, false);
+  assert.equal(threaded.relaxed, true, 'Chromium runs relaxed SIMD: the isolated page should use it');
   assert.equal(threaded.pixels.length, 451 * 300 * 4);
-  assert.ok(threaded.pixels.every((v, i) => v === single.pixels[i]), 'the threaded page and the single-threaded page differ');
+  const { largest, share } = difference(threaded.pixels, single.pixels);
+  assert.ok(largest <= 1 && share < 0.01, `the threaded page differs from the single-threaded one by up to ${largest} in ${(100 * share).toFixed(2)}% of the values`);
 });
 
 test('a host without the headers gets isolation from the service worker after one reload', async () => {
@@ -89,7 +105,7 @@ test('a host without the headers gets isolation from the service worker after on
   assert.ok(viaWorker.threads >= 1);
 });
 
-test('the module API: createTint({threads}) reports its threads, and 1, 2 and 3 threads give the same pixels', async () => {
+test('the module API: createTint({threads, relaxedSimd}) reports what it got; any thread count gives the same pixels', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${isolatedOrigin}/embed-example.html`);
@@ -99,16 +115,19 @@ test('the module API: createTint({threads}) reports its threads, and 1, 2 and 3 
     const data = new Uint8ClampedArray(width * height * 4);
     for (let i = 0; i < data.length; ++i) data[i] = i % 4 === 3 ? 255 : (i * 7919) % 251;
     const out = [];
-    for (const threads of [1, 2, 3]) {
-      const tint = await createTint({ threads });
+    for (const [threads, relaxedSimd] of [[1, false], [2, false], [3, false], [2, true], [3, true]]) {
+      const tint = await createTint({ threads, relaxedSimd });
       const image = await tint.colorize({ width, height, data });
-      out.push({ threads: tint.threads, pixels: Array.from(image.data) });
+      out.push({ threads: tint.threads, relaxed: tint.relaxedSimd, pixels: Array.from(image.data) });
       tint.dispose();
     }
     return out;
   });
-  assert.deepEqual(result.map((r) => r.threads), [1, 2, 3]);
-  for (const r of result.slice(1)) assert.ok(r.pixels.every((v, i) => v === result[0].pixels[i]), `${r.threads} threads differ from 1`);
+  assert.deepEqual(result.map((r) => [r.threads, r.relaxed]), [[1, false], [2, false], [3, false], [2, true], [3, true]]);
+  for (const r of result.slice(1, 3)) assert.ok(r.pixels.every((v, i) => v === result[0].pixels[i]), `${r.threads} threads differ from 1`);
+  assert.ok(result[4].pixels.every((v, i) => v === result[3].pixels[i]), 'relaxed SIMD: 3 threads differ from 2');
+  const { largest, share } = difference(result[3].pixels, result[0].pixels);
+  assert.ok(largest <= 1 && share < 0.01, `relaxed SIMD differs from plain by up to ${largest} in ${(100 * share).toFixed(2)}% of the values`);
   await assert.rejects(page.evaluate(async () => (await import('./tint.js')).createTint({ threads: 0 })), /threads must be a whole number from 1 to 64/);
   await context.close();
 });

@@ -1,12 +1,13 @@
 // tint's module at 1 and 2 threads (issue 14): median of 5 colourise calls after a warm-up, through
 // the ES module API in Node, for a 256x256 photo and 12 MP photos (flat, and fine detail with
 // noise: the gamut mapping's slow path). Usage: node tools/bench/wasm_threads.mjs [WEIGHTS]
-// (after the wasm build; default: the site's weights). Run on an otherwise idle machine.
+// (after the wasm build; default: the site's weights). Run on an otherwise idle machine. With
+// `node --experimental-wasm-relaxed-simd` it also times the relaxed-SIMD module at 2 threads.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const site = path.resolve('build/wasm/site');
-const { createTint } = await import(path.join(site, 'tint.js'));
+const { createTint, moduleChoice, relaxedSimdAvailable } = await import(path.join(site, 'tint.js'));
 const modelBytes = new Uint8Array(fs.readFileSync(process.argv[2] ?? path.join(site, 'tint.safetensors')));
 
 function photo(width, height, kind) {
@@ -22,9 +23,11 @@ function photo(width, height, kind) {
 
 const cases = [['256x256', photo(256, 256, 'detail')], ['12 MP flat', photo(4000, 3000, 'flat')], ['12 MP detail', photo(4000, 3000, 'detail')]];
 const medians = {};
-for (const threads of [1, 2]) {
-  const wasm = threads > 1 ? 'tint-threads.wasm' : 'tint.wasm';
-  const tint = await createTint({ modelBytes, wasmBinary: fs.readFileSync(path.join(site, wasm)), threads });
+const layouts = [[1, false, '1 thread'], [2, false, '2 threads']];
+if (relaxedSimdAvailable()) layouts.push([2, true, '2 threads relaxed']);
+for (const [threads, relaxedSimd, label] of layouts) {
+  const { file } = moduleChoice({ threads, relaxedSimd });
+  const tint = await createTint({ modelBytes, wasmBinary: fs.readFileSync(path.join(site, file)), threads, relaxedSimd });
   for (const [name, image] of cases) {
     await tint.colorize(image);
     const times = [];
@@ -34,9 +37,14 @@ for (const threads of [1, 2]) {
       times.push(performance.now() - start);
     }
     times.sort((a, b) => a - b);
-    medians[`${name} ${threads}`] = times[2];
-    console.log(`${name.padEnd(14)} ${threads} thread(s): median ${times[2].toFixed(0)} ms (best ${times[0].toFixed(0)})`);
+    medians[`${name} ${label}`] = times[2];
+    console.log(`${name.padEnd(14)} ${label.padEnd(17)}: median ${times[2].toFixed(0)} ms (best ${times[0].toFixed(0)})`);
   }
   tint.dispose();
 }
-for (const [name] of cases) console.log(`${name.padEnd(14)} 2 threads / 1 thread: ${(medians[`${name} 1`] / medians[`${name} 2`]).toFixed(2)}x`);
+for (const [name] of cases) {
+  console.log(`${name.padEnd(14)} 2 threads / 1 thread: ${(medians[`${name} 1 thread`] / medians[`${name} 2 threads`]).toFixed(2)}x`);
+  if (relaxedSimdAvailable()) {
+    console.log(`${name.padEnd(14)} relaxed / plain, 2 threads: ${(medians[`${name} 2 threads`] / medians[`${name} 2 threads relaxed`]).toFixed(2)}x faster`);
+  }
+}
