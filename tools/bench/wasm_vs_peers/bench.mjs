@@ -390,7 +390,7 @@ export async function runBench(env, options) {
     const info = describe(model.architecture);
     const netInfo = { workingSize: info.workingSize, multiple: info.multiple };
     const tint = await env.createTint(modelBytes, wanted);
-    results.tint = { threads: tint.threads };
+    results.tint = { threads: tint.threads, relaxedSimd: Boolean(tint.relaxedSimd) };
     if (tint.threads !== wanted) log(`tint runs with ${tint.threads} thread(s), not ${wanted}`);
     const engines = {
       tint: { colorize: (image) => tint.colorize(image) },

@@ -25,8 +25,9 @@ for (let i = 0; i < args.length; ++i) {
   else options.models.push(args[i]);
 }
 
-const { createTint } = await import(path.join(site, 'tint.js'));
-const wasmBinary = (threads) => fs.readFileSync(path.join(site, threads > 1 ? 'tint-threads.wasm' : 'tint.wasm'));
+const { createTint, moduleChoice } = await import(path.join(site, 'tint.js'));
+// The module createTint would load here (the relaxed-SIMD one when Node runs with its flag).
+const wasmBinary = (threads) => fs.readFileSync(path.join(site, moduleChoice({ threads }).file));
 const env = {
   ort,
   tf: Object.assign(Object.create(tf), { wasm: tfWasm }),

@@ -128,7 +128,7 @@ out(`Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machi
 out(`Runtimes: ${Object.entries(results.runs).map(([k, r]) => `${runtimeNames[k]} = ${r.runtime}`).join('; ')}; ` +
     `onnxruntime-web ${results.runs.node.ort.version} (wasm EP, numThreads ${settings.threads}, SIMD), tfjs ${results.runs.node.tfjs.version} ` +
     `(wasm backend, ${results.runs.node.tfjs.threads} thread(s), SIMD ${results.runs.node.tfjs.simd}); tint ${settings.threads} thread(s) ` +
-    `(${Object.entries(results.runs).map(([k, r]) => `${runtimeNames[k]} got ${r.tint?.threads ?? '?'}`).join(', ')}).`);
+    `(${Object.entries(results.runs).map(([k, r]) => `${runtimeNames[k]} got ${r.tint?.threads ?? '?'}${r.tint?.relaxedSimd ? ' with relaxed SIMD' : ''}`).join(', ')}).`);
 out(`Times: median of ${settings.rounds} runs (256x256) / ${settings.bigRounds} runs (4000x3000) after warm-up, ` +
     'engines interleaved round by round; "net" = the peer\'s network alone (its session.run / graph + readback), ' +
     'the rest of its end-to-end time is the same pre/post-processing as tint\'s, in plain JS. Ratios = peer ms / tint ms ' +
