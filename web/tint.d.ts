@@ -18,6 +18,13 @@ export interface TintOptions {
    * rounding); default: where relaxedSimdAvailable(). true where it is not available throws.
    */
   relaxedSimd?: boolean;
+  /**
+   * How far a hint changes colours, as a share of the network's working size (long side),
+   * measured along the photo's structure (crossing edges in lightness costs extra); beyond it the
+   * automatic colours stay. 0 (default): as far as the network spreads hints, often the whole
+   * photo. The page uses 0.3. From 0 to 10.
+   */
+  hintReach?: number;
   /** Long side the network sees; default: the model's own (256). */
   size?: number;
   /** Refuse larger images (pixels); default: the module's limit (64 000 000). */
@@ -55,6 +62,8 @@ export interface Tint {
   readonly threads: number;
   /** Whether it runs the relaxed-SIMD module. */
   readonly relaxedSimd: boolean;
+  /** createTint's hintReach. */
+  readonly hintReach: number;
   /** Whether the model takes colour hints, and can suggest colours at a pixel. */
   readonly takesHints: boolean;
   readonly canSuggest: boolean;

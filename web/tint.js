@@ -113,9 +113,13 @@ async function loadModule({ threads, file }, options) {
 
 /**
  * @param {{modelUrl?: string, wasmUrl?: string, size?: number, maxPixels?: number, threads?: number,
- *          relaxedSimd?: boolean, modelBytes?: Uint8Array, wasmBinary?: Uint8Array}} options
+ *          relaxedSimd?: boolean, hintReach?: number, modelBytes?: Uint8Array, wasmBinary?: Uint8Array}} options
  */
 export async function createTint(options = {}) {
+  const hintReach = options.hintReach ?? 0;
+  if (!(typeof hintReach === 'number' && hintReach >= 0 && hintReach <= 10)) {
+    throw new Error(`tint: hintReach must be a number from 0 to 10, got ${options.hintReach}`);
+  }
   const choice = moduleChoice(options);
   const { threads, relaxedSimd } = choice;
   const [module, modelBytes] = await Promise.all([
@@ -128,7 +132,7 @@ export async function createTint(options = {}) {
   const error = () => module.UTF8ToString(module._tint_last_error());
   const weights = module._tint_malloc(modelBytes.length);
   heap().set(modelBytes, weights);
-  let handle = module._tint_create(weights, modelBytes.length, options.size ?? 0, options.maxPixels ?? 0, threads);
+  let handle = module._tint_create(weights, modelBytes.length, options.size ?? 0, options.maxPixels ?? 0, threads, hintReach);
   module._tint_free(weights);
   if (!handle) throw new Error(`tint: ${error()}`);
   // The pixel limit in force: the caller's, else the core's (one source: src/core/image.h).
@@ -205,6 +209,8 @@ export async function createTint(options = {}) {
     threads,
     /** Whether it runs the relaxed-SIMD module (threads > 1 where the engine runs relaxed SIMD). */
     relaxedSimd,
+    /** How far hints reach (createTint's hintReach; 0: as far as the network spreads them). */
+    hintReach,
     /** Whether the model takes colour hints and can suggest colours at a pixel. */
     takesHints: (module._tint_features(handle) & 1) !== 0,
     canSuggest: (module._tint_features(handle) & 2) !== 0,

@@ -51,6 +51,8 @@ async function download(urls) {
   }));
 }
 
+const kHintReach = 0.3;
+
 // The threaded module where the page is cross-origin isolated (it then uses every core, at most
 // 8), with relaxed SIMD where the browser runs it, else the single-threaded one (moduleChoice);
 // the pixels are the same (within rounding with relaxed SIMD).
@@ -58,7 +60,9 @@ const tintReady = (async () => {
   const here = (name) => new URL(name, import.meta.url).href;
   const { threads, relaxedSimd, file } = moduleChoice();
   const [wasmBinary, modelBytes] = await download([here(file), here('tint.safetensors')]);
-  return createTint({ wasmBinary, modelBytes, threads, relaxedSimd });
+  // A hint recolours its own part of the photo (geodesically within 0.3 of the working size), not
+  // the whole photo as the network alone would (README, "Colour hints").
+  return createTint({ wasmBinary, modelBytes, threads, relaxedSimd, hintReach: kHintReach });
 })();
 tintReady.then((tint) => post({ type: 'ready', maxPixels: tint.maxPixels, threads: tint.threads, relaxedSimd: tint.relaxedSimd }), (error) => post({ type: 'load-error', message: String(error.message ?? error) }));
 

@@ -114,6 +114,7 @@ Command add_colorize_command(CLI::App& app) {
   command->add_option("--out-dir", args->out_dir, "Folder for the outputs, written as <name>.png");
   command->add_option("--model", args->model, "Weights file (default: the shipped model)");
   add_compute_options(command, args->compute, "Long side the network sees (default: the model's)");
+  add_hint_reach_option(command, args->compute);
   command->add_option("--hint", args->hints, "Colour hint X,Y,#rrggbb: pixel from the top left of the photo as "
                      "displayed; the colour's a and b are used, its lightness ignored (repeatable; hint models only)");
   command->add_option("--hints", args->hints_file, "Hints file: [{\"x\": 10, \"y\": 20, \"color\": \"#a0c0ff\"}, ...]");

@@ -94,8 +94,17 @@ void add_compute_options(CLI::App* command, ComputeArguments& args, const std::s
   if (!args.backend.empty()) backend->capture_default_str();
 }
 
+void add_hint_reach_option(CLI::App* command, ComputeArguments& args) {
+  command->add_option("--hint-reach", args.hint_reach,
+                      "Hints change colours only this far from them (share of the working size's long side, "
+                      "measured along the photo's structure); 0: as far as the network spreads them")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+}
+
 Result<std::unique_ptr<Colorizer>> make_colorizer(Model model, const ComputeArguments& args, uint64_t max_pixels) {
   ColorizerOptions options;
+  options.hint_reach = args.hint_reach;
   options.backend = args.backend;
   options.threads = args.threads;
   options.working_size = args.size;

@@ -40,8 +40,11 @@ struct ComputeArguments {
   std::string backend = default_backend_name();  // "" (bench): every backend
   int threads = default_threads();
   int size = 0;  // long side the network sees; 0 = the model's
+  float hint_reach = 0;  // ColorizeOptions::hint_reach (colorize and eval)
 };
 void add_compute_options(CLI::App* command, ComputeArguments& args, const std::string& size_help, int min_size = 16);
+// --hint-reach, for the commands that colourise with hints.
+void add_hint_reach_option(CLI::App* command, ComputeArguments& args);
 // A colouriser for `model` (loaded by load_model_file) with these flags and pixel limit.
 Result<std::unique_ptr<Colorizer>> make_colorizer(Model model, const ComputeArguments& args,
                                                   uint64_t max_pixels = default_max_pixels);

@@ -139,6 +139,7 @@ Command add_eval_command(CLI::App& app) {
   command->add_option("--data", args->data, "Folder of evaluation photos")->capture_default_str();
   command->add_option("--out-dir", args->out_dir, "Write the colourised images and a contact sheet here");
   add_compute_options(command, args->compute, "Long side the network sees (default: each model's)");
+  add_hint_reach_option(command, args->compute);
   command->add_flag("--per-image", args->per_image, "Also print every image's scores");
   command->add_option("--hints", args->hints, "Hint counts to simulate per photo, e.g. 0,1,2,5,10,20 (default 0)")
       ->delimiter(',')

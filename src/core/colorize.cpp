@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <queue>
 
+#include "data.h"
 #include "lab.h"
 #include "model.h"
 
@@ -189,6 +192,11 @@ Status check_hints(const std::vector<ColorHint>& hints, const Architecture& arch
 
 namespace {
 
+// A hint's pixel at the working size.
+std::pair<int, int> hint_pixel(const ColorHint& hint, int width, int height, int work_width, int work_height) {
+  return {int((hint.x + 0.5) * work_width / width), int((hint.y + 0.5) * work_height / height)};
+}
+
 // The network's input at the working size, channel by channel as the architecture declares
 // (model.h, network_inputs()): the lightness plane (L / 100, edges replicated into the padding)
 // and, for models that take them, the hints, each over a kHintPatch square around its pixel.
@@ -203,7 +211,7 @@ Result<Tensor> build_input(const Architecture& architecture, const std::vector<f
   auto input = network_input(architecture, plane);
   if (!input) return input.status();
   for (const ColorHint& hint : hints) {
-    const int x = int((hint.x + 0.5) * work_width / width), y = int((hint.y + 0.5) * work_height / height);
+    const auto [x, y] = hint_pixel(hint, width, height, work_width, work_height);
     place_hint(input.value(), architecture, 0, x - kHintPatch / 2, y - kHintPatch / 2, kHintPatch, hint.a / 128.0f,
                hint.b / 128.0f);
   }
@@ -255,7 +263,47 @@ Result<WorkingInput> working_input(const ImageView& input, const Architecture& a
                             options.hints);
   if (!tensor) return tensor.status();
   result.tensor = std::move(tensor.value());
+  if (!options.hints.empty() && options.hint_reach > 0) {
+    auto plain = build_input(architecture, small, width, height, work_width, work_height, padded_width, padded_height, {});
+    if (!plain) return plain.status();
+    result.without_hints = std::move(plain.value());
+    for (const ColorHint& hint : options.hints)
+      result.hint_pixels.push_back(hint_pixel(hint, width, height, work_width, work_height));
+    result.lightness = std::move(small);
+  }
   return result;
+}
+
+std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int width, int height,
+                                      const std::vector<std::pair<int, int>>& sources, float reach) {
+  // Dijkstra from every hint at once over the 4-connected grid.
+  const size_t count = size_t(width) * height;
+  std::vector<float> distance(count, std::numeric_limits<float>::infinity());
+  using Entry = std::pair<float, size_t>;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue;
+  for (const auto& [x, y] : sources) {
+    const size_t i = size_t(std::clamp(y, 0, height - 1)) * width + size_t(std::clamp(x, 0, width - 1));
+    if (distance[i] > 0) distance[i] = 0, queue.push({0.0f, i});
+  }
+  while (!queue.empty()) {
+    const float d = queue.top().first;
+    const size_t i = queue.top().second;
+    queue.pop();
+    if (d > distance[i]) continue;
+    const int x = int(i % size_t(width)), y = int(i / size_t(width));
+    const auto relax = [&](size_t j) {
+      const float next = d + 1.0f + kHintEdgeCost * std::abs(lightness[j] - lightness[i]);
+      if (next < distance[j]) distance[j] = next, queue.push({next, j});
+    };
+    if (x > 0) relax(i - 1);
+    if (x + 1 < width) relax(i + 1);
+    if (y > 0) relax(i - size_t(width));
+    if (y + 1 < height) relax(i + size_t(width));
+  }
+  const float r = reach * float(std::max(width, height));
+  std::vector<float> weights(count);
+  for (size_t i = 0; i < count; ++i) weights[i] = std::exp(-0.5f * (distance[i] / r) * (distance[i] / r));
+  return weights;
 }
 
 Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {
@@ -265,9 +313,43 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
   const int width = input.width, height = input.height;
   const int work_width = network_in->width, work_height = network_in->height;
 
-  // 2. The network: ab / 128 at working size.
+  // 2. The network: ab / 128 at working size. With a hint reach, the hinted colours only near the
+  //    hints (geodesically), the automatic ones beyond.
   TINT_RETURN_IF_ERROR(graph.forward(network_in->tensor));
-  const Tensor ab = graph.take_output();
+  Tensor ab = graph.take_output();
+  if (!network_in->hint_pixels.empty()) {
+    uint64_t key = mix_hash(uint64_t(work_width), uint64_t(work_height));
+    for (const float value : network_in->lightness) {
+      uint32_t bits;
+      std::memcpy(&bits, &value, 4);
+      key = mix_hash(key, bits);
+    }
+    AutomaticColours* cache = options.automatic;
+    const AutomaticColours::Entry* hit = nullptr;
+    if (cache)
+      for (const auto& entry : cache->entries) hit = entry.key == key ? &entry : hit;
+    Tensor computed;
+    if (!hit) {
+      TINT_RETURN_IF_ERROR(graph.forward(network_in->without_hints));
+      computed = graph.take_output();
+      if (cache) {
+        if (cache->entries.size() == AutomaticColours::kEntries) cache->entries.erase(cache->entries.begin());
+        cache->entries.push_back({key, computed});
+      }
+    }
+    const Tensor& automatic = hit ? hit->ab : computed;
+    const std::vector<float> weights = hint_reach_weights(network_in->lightness, work_width, work_height,
+                                                          network_in->hint_pixels, options.hint_reach);
+    for (int y = 0; y < work_height; ++y) {
+      for (int x = 0; x < work_width; ++x) {
+        const float w = weights[size_t(y) * work_width + x];
+        for (int k = 0; k < 2; ++k) {
+          float& value = ab.at(0, y, x, k);
+          value = automatic.at(0, y, x, k) + w * (value - automatic.at(0, y, x, k));
+        }
+      }
+    }
+  }
   network_in = WorkingInput();
 
   // 3. Full resolution: bilinear ab joined with each pixel's own L, back to sRGB, row by row. A

@@ -13,11 +13,32 @@
 
 namespace tint {
 
+// The network's automatic (hint-free) outputs for the last few photos seen, so that a hint reach
+// (below) runs the network once per hint edit, not twice. Keyed by a hash of the working-size L.
+struct AutomaticColours {
+  static constexpr size_t kEntries = 4;
+  struct Entry {
+    uint64_t key = 0;
+    Tensor ab;
+  };
+  std::vector<Entry> entries;  // most recent last
+};
+
 struct ColorizeOptions {
   int working_size = 0;  // long side the network sees; 0 = the model's
   uint64_t max_pixels = default_max_pixels;
   std::vector<ColorHint> hints;  // for models that take hints (hints.h); at most kMaxHints
+  // How far hints reach, as a share of the working size's long side; 0: as far as the network
+  // spreads them (everywhere). Above 0 the network also colourises without the hints, and each
+  // pixel takes the hinted colours with weight exp(-d^2 / 2 R^2), d its geodesic distance to the
+  // nearest hint (a step costs 1 pixel plus kHintEdgeCost per unit of L crossed, so reach stops at
+  // edges), R = hint_reach x the long side; the rest keeps the automatic colours.
+  float hint_reach = 0;
+  AutomaticColours* automatic = nullptr;  // optional cache for hint_reach (the Colorizer keeps one)
 };
+
+// What crossing one unit of L (0..100) costs a hint's reach, in working-size pixels.
+inline constexpr float kHintEdgeCost = 0.5f;
 
 // A hint's patch in the network input: this many working-size pixels square.
 inline constexpr int kHintPatch = 3;
@@ -38,7 +59,16 @@ size_t colorized_bytes(const ImageView& input);
 struct WorkingInput {
   Tensor tensor;
   int width = 0, height = 0;
+  // With hints and options.hint_reach > 0: the same input without the hints, the L plane at
+  // working size (width x height, 0..100) and each hint's working-size pixel.
+  Tensor without_hints;
+  std::vector<float> lightness;
+  std::vector<std::pair<int, int>> hint_pixels;
 };
+// Each pixel's weight for the hinted colours (width x height, row-major): exp(-d^2 / 2 R^2) of
+// its geodesic distance d to the nearest of `sources` over the L plane (see hint_reach).
+std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int width, int height,
+                                      const std::vector<std::pair<int, int>>& sources, float reach);
 // The full-resolution pass runs on the backend's threads (the graph's: natively XNNPACK's pool).
 Result<WorkingInput> working_input(const ImageView& input, const Architecture& architecture, const ColorizeOptions& options,
                                    Backend& backend);

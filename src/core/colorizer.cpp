@@ -51,6 +51,8 @@ Status Colorizer::colorize_into(const ImageView& input, uint8_t* output, const s
   options.working_size = options_.working_size;
   options.max_pixels = options_.max_pixels;
   options.hints = hints;
+  options.hint_reach = options_.hint_reach;
+  options.automatic = &automatic_;
   return tint::colorize(input, *graph_, options, output);
 }
 

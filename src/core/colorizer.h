@@ -21,6 +21,7 @@ struct ColorizerOptions {
   int threads = 1;
   int working_size = 0;  // long side the network sees; 0 = the model's
   uint64_t max_pixels = default_max_pixels;
+  float hint_reach = 0;  // ColorizeOptions::hint_reach: 0, hints reach as far as the network spreads them
 };
 
 // One of the colours a model finds likely at a pixel.
@@ -64,6 +65,7 @@ class Colorizer {
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Graph> graph_;  // declared last: destroyed before the backend and model it uses
   int distribution_layer_ = -1;   // the softmax over ab bins, or -1
+  AutomaticColours automatic_;    // the hint-free outputs a hint reach blends with
 };
 
 }  // namespace tint

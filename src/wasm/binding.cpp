@@ -31,11 +31,12 @@ EMSCRIPTEN_KEEPALIVE const char* tint_last_error() { return last_error.c_str(); 
 // (tint.js sizes the pool), as a thread that waits for a pool worker that has not started would
 // wait forever.
 EMSCRIPTEN_KEEPALIVE tint::Colorizer* tint_create(const uint8_t* weights, size_t size, int working_size,
-                                                  double max_pixels, int threads) {
+                                                  double max_pixels, int threads, float hint_reach) {
   tint::ColorizerOptions options;
   options.backend = "simd";
   options.threads = std::max(1, threads);
   options.working_size = working_size;
+  options.hint_reach = hint_reach;
   if (max_pixels > 0) options.max_pixels = uint64_t(max_pixels);
   auto colorizer = tint::Colorizer::create(weights, size, "model", options);
   if (!colorizer) return last_error = colorizer.message(), nullptr;

@@ -46,6 +46,33 @@ test('a hint model colourises with hints, differently from without, and the same
   assert.notDeepEqual(hinted.data, plain.data);
 });
 
+test('hintReach keeps a hint in its part of the photo: far pixels keep the automatic colours', async () => {
+  // The shipped model (the page's), which alone spreads a hint over the whole photo.
+  const modelBytes = fs.readFileSync(path.join(site, 'tint.safetensors'));
+  const shipped = await createTint({ wasmBinary, modelBytes });
+  const reaching = await createTint({ wasmBinary, modelBytes, hintReach: 0.2 });
+  const image = photo(160, 100);
+  const hints = [{ x: 10, y: 10, color: '#2050e0' }];
+  // The far corner's pixels: changed without a reach, within 1 of the automatic result with one.
+  const corner = (result) => [...result.data].filter((_, i) => (i >> 2) % 160 >= 120 && (i >> 2) / 160 >= 70 && i % 4 < 3);
+  const plain = corner(await shipped.colorize(image));
+  const spread = corner(await shipped.colorize(image, { hints }));
+  shipped.dispose();
+  try {
+    assert.equal(reaching.hintReach, 0.2);
+    const local = await reaching.colorize(image, { hints });
+    const near = (result) => [...result.data].slice(0, 4 * 160 * 12);
+    assert.ok(spread.some((v, i) => v !== plain[i]), 'the network alone should change the far corner');
+    assert.ok(corner(local).every((v, i) => Math.abs(v - plain[i]) <= 1), 'with a reach the far corner changed');
+    assert.notDeepEqual(near(local), near(await reaching.colorize(image)), 'with a reach the hint changed nothing near it');
+  } finally {
+    reaching.dispose();
+  }
+  for (const hintReach of [-1, 11, NaN, '0.3']) {
+    await assert.rejects(createTint({ wasmBinary, modelBytes: fs.readFileSync(hintModel), hintReach }), /hintReach must be a number from 0 to 10/);
+  }
+});
+
 test('suggestions are valid colours, most likely first, and equal the native tint suggest', async () => {
   const image = photo(80, 60);
   const suggestions = await tint.suggest(image, 33, 21, 5);
