@@ -1,18 +1,20 @@
 // Rewrites the pre-standard relaxed-SIMD opcodes that Emscripten 3.1.6's LLVM 14 emits into the
 // standardised ones that browsers run (docs/toolchain.md, "Relaxed SIMD").
 //
-//   node --experimental-wasm-relaxed-simd tools/wasm/relaxed-simd.mjs IN.wasm OUT.wasm
+//   node tools/wasm/relaxed-simd.mjs IN.wasm OUT.wasm
 //
 // Every old and every standard relaxed opcode is a 0xfd prefix and a 2-byte LEB128, so the rewrite
 // is in place: no size or offset changes. It walks every instruction of every function body and
 // stops with an error on any opcode it does not know, so an immediate that happens to look like
 // an opcode is never touched (a byte search would be unsound: the pattern occurs by chance in
-// ordinary modules). Then it checks that the result validates (Node needs the flag above until
-// relaxed SIMD is on by default) and that it holds at least one relaxed instruction.
+// ordinary modules). Then it checks that the result holds at least one relaxed instruction and
+// validates (in this Node where it runs standard relaxed SIMD — Node 20 needs the flag above —
+// else with wabt's wasm-validate).
 //
 // The meaning of the multiply-adds changes with the opcode: old f32x4.fma(a, b, c) = a + b*c,
 // standard f32x4.relaxed_madd(a, b, c) = a*b + c (and fms/nmadd likewise). Only the opcode is
 // rewritten, so C++ must call the builtins with the standard meaning in mind (src/core/ops_simd.cpp).
+import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 // Old sub-opcode -> standard sub-opcode.
@@ -119,13 +121,18 @@ if (process.argv[1] && import.meta.url === new URL(process.argv[1], 'file://').h
   const [inputPath, outputPath] = process.argv.slice(2);
   try {
     if (!inputPath || !outputPath) throw new Error('usage: relaxed-simd.mjs IN.wasm OUT.wasm');
-    if (!WebAssembly.validate(relaxedSimdProbe)) {
-      throw new Error('this Node cannot check relaxed SIMD: run it with --experimental-wasm-relaxed-simd');
-    }
     const { output, rewritten } = rewrite(readFileSync(inputPath));
     if (rewritten.length === 0) throw new Error(`${inputPath}: no relaxed-SIMD instruction to rewrite`);
-    if (!WebAssembly.validate(output)) throw new Error(`${inputPath}: the rewritten module does not validate`);
     writeFileSync(`${outputPath}.partial`, output);
+    // The validator: this Node's engine where it runs standard relaxed SIMD (Node 20 with the
+    // flag), else wabt's wasm-validate (Debian's Node 18 knows only a prototype encoding).
+    if (WebAssembly.validate(relaxedSimdProbe)) {
+      if (!WebAssembly.validate(output)) throw new Error(`${inputPath}: the rewritten module does not validate`);
+    } else {
+      const check = spawnSync('wasm-validate', ['--enable-threads', '--enable-relaxed-simd', `${outputPath}.partial`], { encoding: 'utf8' });
+      if (check.error) throw new Error('neither this Node nor wasm-validate (wabt) can check relaxed SIMD');
+      if (check.status !== 0) throw new Error(`${inputPath}: the rewritten module does not validate: ${check.stderr.trim()}`);
+    }
     renameSync(`${outputPath}.partial`, outputPath);
     const counts = {};
     for (const { from } of rewritten) counts[names[from] ?? `0x${from.toString(16)}`] = (counts[names[from] ?? `0x${from.toString(16)}`] ?? 0) + 1;
