@@ -15,7 +15,9 @@ export interface TintOptions {
   threads?: number;
   /**
    * With threads, use the relaxed-SIMD module (fused multiply-adds: the same pixels within
-   * rounding); default: where relaxedSimdAvailable(). true where it is not available throws.
+   * rounding); default: where relaxedSimdAvailable(), unless wasmUrl or wasmBinary is given (then
+   * that module is taken as the plain one unless this says true). true where it is not available
+   * throws.
    */
   relaxedSimd?: boolean;
   /**

@@ -70,7 +70,9 @@ function threadCount(requested) {
 /**
  * What createTint(options) runs here: the thread count, whether relaxed SIMD, and the module file
  * (beside tint.js) — so that a caller fetching the bytes itself (web/worker.js) fetches that one.
- * options.relaxedSimd: use the relaxed-SIMD module with threads; default where available.
+ * options.relaxedSimd: use the relaxed-SIMD module with threads; default where available, except
+ * that a module the caller gives (wasmUrl, wasmBinary) is taken as the plain one unless
+ * relaxedSimd: true says it is the relaxed one.
  */
 export function moduleChoice(options = {}) {
   const threads = threadCount(options.threads);
@@ -79,7 +81,9 @@ export function moduleChoice(options = {}) {
     throw new Error(`tint: relaxedSimd must be true or false, got ${requested}`);
   }
   if (requested === true && !relaxedSimdAvailable()) throw new Error('tint: this engine does not run relaxed SIMD');
-  const relaxedSimd = threads > 1 && (requested ?? relaxedSimdAvailable());
+  // A caller's own module (wasmUrl, wasmBinary) is the plain one unless it says otherwise.
+  const own = options.wasmUrl !== undefined || options.wasmBinary !== undefined;
+  const relaxedSimd = threads > 1 && (requested ?? (!own && relaxedSimdAvailable()));
   const file = threads === 1 ? 'tint.wasm' : relaxedSimd ? 'tint-threads-relaxed.wasm' : 'tint-threads.wasm';
   return { threads, relaxedSimd, file };
 }

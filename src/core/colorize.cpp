@@ -325,19 +325,19 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
       key = mix_hash(key, bits);
     }
     AutomaticColours* cache = options.automatic;
-    const AutomaticColours::Entry* hit = nullptr;
-    if (cache)
-      for (const auto& entry : cache->entries) hit = entry.key == key ? &entry : hit;
-    Tensor computed;
-    if (!hit) {
+    const auto hit = cache ? std::find_if(cache->entries.begin(), cache->entries.end(),
+                                          [&](const AutomaticColours::Entry& entry) { return entry.key == key; })
+                           : std::vector<AutomaticColours::Entry>::iterator();
+    Tensor automatic;
+    if (cache && hit != cache->entries.end()) {
+      automatic = std::move(hit->ab);  // moved to the back: the least recently used goes first
+      cache->entries.erase(hit);
+    } else {
       TINT_RETURN_IF_ERROR(graph.forward(network_in->without_hints));
-      computed = graph.take_output();
-      if (cache) {
-        if (cache->entries.size() == AutomaticColours::kEntries) cache->entries.erase(cache->entries.begin());
-        cache->entries.push_back({key, computed});
-      }
+      automatic = graph.take_output();
+      if (cache && cache->entries.size() == AutomaticColours::kEntries) cache->entries.erase(cache->entries.begin());
     }
-    const Tensor& automatic = hit ? hit->ab : computed;
+    if (cache) cache->entries.push_back({key, automatic});
     const std::vector<float> weights = hint_reach_weights(network_in->lightness, work_width, work_height,
                                                           network_in->hint_pixels, options.hint_reach);
     for (int y = 0; y < work_height; ++y) {

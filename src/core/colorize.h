@@ -21,7 +21,7 @@ struct AutomaticColours {
     uint64_t key = 0;
     Tensor ab;
   };
-  std::vector<Entry> entries;  // most recent last
+  std::vector<Entry> entries;  // least recently used first
 };
 
 struct ColorizeOptions {

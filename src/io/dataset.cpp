@@ -219,10 +219,13 @@ bool unpack(const std::vector<uint8_t>& bytes, size_t files, size_t count_size, 
   return take(counts.data(), count_size * sizeof(double)) && at == bytes.size();
 }
 
-// Keys and byte sizes of the photo files and the CIFAR-10 pixels: equal on two ranks only when
-// they list the same files (a changed file of the same size is caught when it is read).
-uint64_t listing_hash(const std::vector<ImageFile>& files, const std::vector<Image>& cifar) {
+// Keys and byte sizes of the photo files, the CIFAR-10 pixels and the held-out keys (each rank
+// reads --val-list itself): equal on two ranks only when they list the same files and split them
+// alike (a changed file of the same size is caught when it is read).
+uint64_t listing_hash(const std::vector<ImageFile>& files, const std::vector<Image>& cifar,
+                      const std::set<std::string>& held_out) {
   uint64_t hash = mix_hash(uint64_t(files.size()), uint64_t(cifar.size()));
+  for (const std::string& key : held_out) hash = mix_hash(hash, hash_bytes(key));
   for (const ImageFile& file : files) {
     std::error_code error;
     const uintmax_t size = fs::file_size(file.path, error);
@@ -294,15 +297,15 @@ Result<Dataset> Dataset::load(const DatasetOptions& options, Collective* collect
     listed = found.status();
   }
   TINT_RETURN_IF_ERROR(agree(collective, listed));
+  const std::set<std::string> held_out(options.validation_keys.begin(), options.validation_keys.end());
   if (parallel) {
-    TINT_RETURN_IF_ERROR(check_same_on_every_rank(*collective, listing_hash(files, cifar),
+    TINT_RETURN_IF_ERROR(check_same_on_every_rank(*collective, listing_hash(files, cifar, held_out),
                                                   "has different training photos than rank 0 (every rank needs the "
-                                                  "same files under --data)"));
+                                                  "same files under --data, and the same --val-list)"));
   }
   for (Image& image : cifar)
     if (options.max_side > 0 && options.max_side < cifar_side) image = cap_long_side(image, options.max_side);
 
-  const std::set<std::string> held_out(options.validation_keys.begin(), options.validation_keys.end());
   const auto is_validation = [&](const std::string& key) {
     return held_out.empty() ? in_validation(key, options.seed, options.val_fraction) : held_out.count(key) > 0;
   };
@@ -310,12 +313,12 @@ Result<Dataset> Dataset::load(const DatasetOptions& options, Collective* collect
     return std::min(image.width, image.height) >= options.crop && !is_validation(key);
   };
 
-  // This rank's share of all images, photos first: it decodes the photo files in it (each into
-  // its own slot, so neither results nor warnings depend on which thread took which file) and
-  // counts the colours of the training images in it.
+  // This rank's share of the photo files [rF/N, (r+1)F/N): it decodes them (each into its own
+  // slot, so neither results nor warnings depend on which thread took which file) and counts the
+  // colours of the training images among them; and its share of the CIFAR-10 images, only counted.
   const size_t photo_count = files.size(), total = photo_count + cifar.size();
-  const size_t begin = size_t(chunk_begin(int(total), ranks, rank)), end = size_t(chunk_begin(int(total), ranks, rank + 1));
-  const size_t photo_end = std::min(end, photo_count), my_photos = photo_end > begin ? photo_end - begin : 0;
+  const auto share = [&](size_t count, int r) { return size_t(chunk_begin(int(count), ranks, r)); };
+  const size_t begin = share(photo_count, rank), photo_end = share(photo_count, rank + 1), my_photos = photo_end - begin;
   auto store = std::make_unique<Store>();
   store->budget = options.memory_budget;
   store->held.resize(total);
@@ -347,8 +350,8 @@ Result<Dataset> Dataset::load(const DatasetOptions& options, Collective* collect
     }
   });
   std::vector<double> counts(options.colour_prior ? size_t(AbBins::gamut().count()) : 0, 0.0);
-  for (size_t i = std::max(begin, photo_count); i < end && options.colour_prior; ++i)
-    if (trains_on(cifar[i - photo_count], cifar_keys[i - photo_count])) add_ab_counts(cifar[i - photo_count], AbBins::gamut(), counts);
+  for (size_t c = share(cifar.size(), rank); c < share(cifar.size(), rank + 1) && options.colour_prior; ++c)
+    if (trains_on(cifar[c], cifar_keys[c])) add_ab_counts(cifar[c], AbBins::gamut(), counts);
   for (const auto& part : thread_counts)
     for (size_t k = 0; k < part.size(); ++k) counts[k] += part[k];  // whole numbers: exact in any order
 
@@ -361,11 +364,8 @@ Result<Dataset> Dataset::load(const DatasetOptions& options, Collective* collect
     shares = std::move(gathered.value());
     std::fill(counts.begin(), counts.end(), 0.0);
     for (int r = 0; r < ranks; ++r) {
-      const size_t share_begin = size_t(chunk_begin(int(total), ranks, r));
-      const size_t share_end = std::min(size_t(chunk_begin(int(total), ranks, r + 1)), photo_count);
       std::vector<double> share_counts;
-      if (!unpack(shares[size_t(r)], share_end > share_begin ? share_end - share_begin : 0, counts.size(), facts,
-                  share_counts)) {
+      if (!unpack(shares[size_t(r)], share(photo_count, r + 1) - share(photo_count, r), counts.size(), facts, share_counts)) {
         return Status::error("rank " + std::to_string(r) + " sent facts about its photos that do not fit its share");
       }
       for (size_t k = 0; k < counts.size(); ++k) counts[k] += share_counts[k];

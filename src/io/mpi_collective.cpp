@@ -67,18 +67,21 @@ class MpiCollective : public Collective {
   }
 
   Result<std::vector<std::vector<uint8_t>>> all_gather(const std::vector<uint8_t>& mine) override {
-    if (mine.size() > size_t(INT_MAX)) return Status::error("more than 2^31 bytes to gather from one rank");
-    int size = int(mine.size());
+    // Every rank learns every size first, so that all of them refuse an oversized exchange alike.
+    unsigned long long size = mine.size();
+    std::vector<unsigned long long> wide(size_t(size_), 0);
+    TINT_RETURN_IF_ERROR(
+        check(MPI_Allgather(&size, 1, MPI_UNSIGNED_LONG_LONG, wide.data(), 1, MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD), "Allgather"));
     std::vector<int> sizes(size_t(size_), 0), offsets(size_t(size_), 0);
-    TINT_RETURN_IF_ERROR(check(MPI_Allgather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, MPI_COMM_WORLD), "Allgather"));
-    size_t total = 0;
-    for (size_t r = 0; r < sizes.size(); ++r) {
-      if (total > size_t(INT_MAX) - size_t(sizes[r])) return Status::error("more than 2^31 bytes to gather");
+    unsigned long long total = 0;
+    for (size_t r = 0; r < wide.size(); ++r) {
+      if (wide[r] > (unsigned long long)INT_MAX - total) return Status::error("more than 2^31 bytes to gather across the ranks");
       offsets[r] = int(total);
-      total += size_t(sizes[r]);
+      sizes[r] = int(wide[r]);
+      total += wide[r];
     }
-    std::vector<uint8_t> all(total);
-    TINT_RETURN_IF_ERROR(check(MPI_Allgatherv(mine.data(), size, MPI_BYTE, all.data(), sizes.data(), offsets.data(),
+    std::vector<uint8_t> all(static_cast<size_t>(total));
+    TINT_RETURN_IF_ERROR(check(MPI_Allgatherv(mine.data(), int(size), MPI_BYTE, all.data(), sizes.data(), offsets.data(),
                                               MPI_BYTE, MPI_COMM_WORLD),
                                "Allgatherv"));
     std::vector<std::vector<uint8_t>> every(sizes.size());

@@ -485,7 +485,15 @@ TEST_CASE("Dataset shared by ranks: a rank with other files, or none, stops ever
   DatasetOptions other = first;
   other.photo_folders = {b};
   std::vector<tint::Result<Dataset>> loaded = load_as_ranks({first, other});
-  CHECK(loaded[0].message() == "rank 1 has different training photos than rank 0 (every rank needs the same files under --data)");
+  const std::string differ = "rank 1 has different training photos than rank 0 (every rank needs the same files under --data, and the same --val-list)";
+  CHECK(loaded[0].message() == differ);
+  CHECK(loaded[1].message() == tint::kAnotherRankFailed);
+  // The same photos held out differently (each rank reads --val-list itself).
+  DatasetOptions held = first, other_held = first;
+  held.validation_keys = {"p1.png"};
+  other_held.validation_keys = {"p2.png"};
+  loaded = load_as_ranks({held, other_held});
+  CHECK(loaded[0].message() == differ);
   CHECK(loaded[1].message() == tint::kAnotherRankFailed);
   other.photo_folders = {b + "/missing"};
   loaded = load_as_ranks({first, first, other});

@@ -55,8 +55,8 @@ test('the built relaxed module validates and uses relaxed_madd; the plain one ha
     fs.readFileSync(path.join(build, 'tint-threads-wasm.js'), 'utf8'));
 });
 
-test('without relaxed SIMD (Node without the flag) the plain threaded module is chosen; asking for relaxed rejects', async () => {
-  assert.equal(relaxedSimdAvailable(), false);
+test('without relaxed SIMD (Node without the flag) the plain threaded module is chosen; asking for relaxed rejects',
+  { skip: relaxedSimdAvailable() ? `this Node (${process.version}) runs relaxed SIMD without a flag` : false }, async () => {
   assert.deepEqual(moduleChoice({ threads: 2 }), { threads: 2, relaxedSimd: false, file: 'tint-threads.wasm' });
   assert.deepEqual(moduleChoice({ threads: 1 }), { threads: 1, relaxedSimd: false, file: 'tint.wasm' });
   await assert.rejects(createTint({ threads: 2, relaxedSimd: true, modelBytes: new Uint8Array(8) }), /this engine does not run relaxed SIMD/);

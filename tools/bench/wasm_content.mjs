@@ -11,7 +11,7 @@ const model = process.argv[2] ?? 'weights/tint-v1.safetensors';
 const weights = fs.readFileSync(model);
 const wp = module._tint_malloc(weights.length);
 module.HEAPU8.set(weights, wp);
-const handle = module._tint_create(wp, weights.length, 0, 0);
+const handle = module._tint_create(wp, weights.length, 0, 0, 1, 0);  // working size, pixel limit: defaults; 1 thread; no hint reach
 module._tint_free(wp);
 const W = 4000, H = 3000, bytes = W * H * 4;
 const pixels = module._tint_malloc(bytes);

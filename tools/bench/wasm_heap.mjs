@@ -11,7 +11,7 @@ const module = await createTintModule({ wasmBinary: fs.readFileSync(path.join(di
 const weights = fs.readFileSync(new URL('../../weights/tint-v1.safetensors', import.meta.url));
 const wp = module._tint_malloc(weights.length);
 module.HEAPU8.set(weights, wp);
-const handle = module._tint_create(wp, weights.length, 0, 0);
+const handle = module._tint_create(wp, weights.length, 0, 0, 1, 0);  // working size, pixel limit: defaults; 1 thread; no hint reach
 module._tint_free(wp);
 const before = module.HEAPU8.length;
 const bytes = width * height * 4;

@@ -28,10 +28,11 @@ for (let i = 0; i < args.length; ++i) {
 const { createTint, moduleChoice } = await import(path.join(site, 'tint.js'));
 // The module createTint would load here (the relaxed-SIMD one when Node runs with its flag).
 const wasmBinary = (threads) => fs.readFileSync(path.join(site, moduleChoice({ threads }).file));
+const relaxedSimd = (threads) => moduleChoice({ threads }).relaxedSimd;
 const env = {
   ort,
   tf: Object.assign(Object.create(tf), { wasm: tfWasm }),
-  createTint: (modelBytes, threads) => createTint({ wasmBinary: wasmBinary(threads), modelBytes, threads }),
+  createTint: (modelBytes, threads) => createTint({ wasmBinary: wasmBinary(threads), relaxedSimd: relaxedSimd(threads), modelBytes, threads }),
   bytes: async (name) => new Uint8Array(fs.readFileSync(path.join(work, name))),
   log: (text) => console.error(`[node] ${text}`),
 };
