@@ -52,14 +52,20 @@ inline Status agree(Collective* collective, Status local) {
   return failed.value() ? Status::error(kAnotherRankFailed) : Status::ok();
 }
 
+// An error every rank meets alike (the same flags, the same start file, the same data): rank 0
+// reports it, the others end with kAnotherRankFailed instead of repeating it.
+inline Status reported_by_root(Collective* collective, Status status) {
+  if (status.is_ok() || !collective || collective->rank() == 0) return status;
+  return Status::error(kAnotherRankFailed);
+}
+
 // A value every rank must share (a hash of the program, the flags, the list of photos): rank 0
 // names the first rank that differs ("rank 2 " + what), the others end with kAnotherRankFailed.
 inline Status check_same_on_every_rank(Collective& collective, uint64_t value, const std::string& what) {
   auto rank = collective.first_mismatch(value);
   if (!rank) return rank.status();
   if (rank.value() < 0) return Status::ok();
-  if (collective.rank() != 0) return Status::error(kAnotherRankFailed);
-  return Status::error("rank " + std::to_string(rank.value()) + " " + what);
+  return reported_by_root(&collective, Status::error("rank " + std::to_string(rank.value()) + " " + what));
 }
 
 }  // namespace tint

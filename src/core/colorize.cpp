@@ -318,12 +318,8 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
   TINT_RETURN_IF_ERROR(graph.forward(network_in->tensor));
   Tensor ab = graph.take_output();
   if (!network_in->hint_pixels.empty()) {
-    uint64_t key = mix_hash(uint64_t(work_width), uint64_t(work_height));
-    for (const float value : network_in->lightness) {
-      uint32_t bits;
-      std::memcpy(&bits, &value, 4);
-      key = mix_hash(key, bits);
-    }
+    const uint64_t key = hash_memory(network_in->lightness.data(), network_in->lightness.size() * sizeof(float),
+                                     mix_hash(uint64_t(work_width), uint64_t(work_height)));
     AutomaticColours* cache = options.automatic;
     const auto hit = cache ? std::find_if(cache->entries.begin(), cache->entries.end(),
                                           [&](const AutomaticColours::Entry& entry) { return entry.key == key; })

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "lab.h"
 
@@ -233,6 +234,19 @@ uint64_t hash_bytes(const std::string& bytes) {
 
 uint64_t mix_hash(uint64_t first, uint64_t second) {
   return splitmix64(first ^ splitmix64(second));
+}
+
+uint64_t hash_memory(const void* data, size_t size, uint64_t seed) {
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  uint64_t hash = mix_hash(seed, uint64_t(size));
+  const size_t words = size / 8;
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t word;
+    std::memcpy(&word, bytes + 8 * w, 8);
+    hash = mix_hash(hash, word);
+  }
+  for (size_t b = 8 * words; b < size; ++b) hash = mix_hash(hash, bytes[b]);
+  return hash;
 }
 
 bool in_validation(const std::string& key, uint64_t seed, double fraction) {

@@ -160,18 +160,8 @@ Result<std::vector<Image>> load_cifar10(const std::string& folder, std::vector<s
 
 namespace {
 
-// A hash of a file's bytes, a word at a time: fast enough to run over every photo as it is read.
-uint64_t hash_content(const std::vector<uint8_t>& bytes) {
-  uint64_t hash = mix_hash(0x636f6e74656e74ull, uint64_t(bytes.size()));  // "content"
-  const size_t words = bytes.size() / 8;
-  for (size_t w = 0; w < words; ++w) {
-    uint64_t word;
-    std::memcpy(&word, bytes.data() + 8 * w, 8);
-    hash = mix_hash(hash, word);
-  }
-  for (size_t b = 8 * words; b < bytes.size(); ++b) hash = mix_hash(hash, bytes[b]);
-  return hash;
-}
+// A hash of a file's bytes (or of pixels), checked whenever a photo is read again.
+uint64_t hash_content(const std::vector<uint8_t>& bytes) { return hash_memory(bytes.data(), bytes.size()); }
 
 // What the start learnt about one photo file: its problem, or its capped size and content hash.
 struct FileFacts {
@@ -276,10 +266,7 @@ Result<Dataset> Dataset::load(const DatasetOptions& options, Collective* collect
   }
   const bool parallel = collective && collective->size() > 1;
   const int rank = parallel ? collective->rank() : 0, ranks = parallel ? collective->size() : 1;
-  // Errors past the exchange are the same on every rank: rank 0 says them.
-  const auto said_by_rank_0 = [&](Status status) {
-    return parallel && rank != 0 ? Status::error(kAnotherRankFailed) : status;
-  };
+  // Errors past the exchange are the same on every rank: rank 0 says them (reported_by_root).
 
   // Every rank lists the photo files and reads the CIFAR-10 batches (small: held whole everywhere).
   std::vector<ImageFile> files;
@@ -404,7 +391,7 @@ Result<Dataset> Dataset::load(const DatasetOptions& options, Collective* collect
     std::string folders;
     for (const std::string& folder : options.photo_folders)
       folders += (folders.empty() ? "" : ", ") + folder;
-    return said_by_rank_0(Status::error(
+    return reported_by_root(collective, Status::error(
         folders + ": none of the " + std::to_string(photo_count) + " images could be decoded" +
         (dataset.warnings_.empty() ? std::string() : " (first: " + dataset.warnings_.front() + ")")));
   }
@@ -439,11 +426,11 @@ Result<Dataset> Dataset::load(const DatasetOptions& options, Collective* collect
     }
   }
   if (dataset.sources_.empty()) {
-    return said_by_rank_0(Status::error("crop " + std::to_string(options.crop) + " is larger than every image (largest short side " +
+    return reported_by_root(collective, Status::error("crop " + std::to_string(options.crop) + " is larger than every image (largest short side " +
                                         std::to_string(largest_short_side) + ")"));
   }
   if (dataset.train_.empty()) {
-    return said_by_rank_0(Status::error("no training images: all " + std::to_string(dataset.sources_.size()) +
+    return reported_by_root(collective, Status::error("no training images: all " + std::to_string(dataset.sources_.size()) +
                                         " usable images fell in the validation split (fraction " +
                                         number_text(options.val_fraction) + ", seed " + std::to_string(options.seed) +
                                         ")"));

@@ -302,13 +302,6 @@ uint64_t executable_fingerprint() {
   return hash_bytes(std::string(bytes->begin(), bytes->end()));
 }
 
-// An error every rank meets alike (the same flags, the same start file): rank 0 reports it, the
-// others end without repeating it.
-Status reported_by_root(Collective* collective, Status status) {
-  if (status.is_ok() || !collective || collective->rank() == 0) return status;
-  return Status::error(kAnotherRankFailed);
-}
-
 // Every rank must train on the same program and flags (and photos: Dataset::load compares those).
 Status check_ranks_agree(Collective& collective, const TrainingRunOptions& options) {
   TINT_RETURN_IF_ERROR(check_same_on_every_rank(collective, executable_fingerprint(),

@@ -135,7 +135,10 @@ if (process.argv[1] && import.meta.url === new URL(process.argv[1], 'file://').h
     }
     renameSync(`${outputPath}.partial`, outputPath);
     const counts = {};
-    for (const { from } of rewritten) counts[names[from] ?? `0x${from.toString(16)}`] = (counts[names[from] ?? `0x${from.toString(16)}`] ?? 0) + 1;
+    for (const { from } of rewritten) {
+      const name = names[from] ?? `0x${from.toString(16)}`;
+      counts[name] = (counts[name] ?? 0) + 1;
+    }
     console.log(`${outputPath}: ${rewritten.length} relaxed-SIMD instructions rewritten`,
       Object.entries(counts).map(([name, n]) => `${n} ${name}`).join(', '));
   } catch (error) {
