@@ -100,11 +100,15 @@ void add_hint_reach_option(CLI::App* command, ComputeArguments& args) {
                       "measured along the photo's structure); 0: as far as the network spreads them")
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
+  command->add_flag("--match-hints", args.match_hints,
+                    "Spread the difference between each hint's colour and the network's there over the photo "
+                    "(along its structure), so the colours at the hints are the hints'");
 }
 
 Result<std::unique_ptr<Colorizer>> make_colorizer(Model model, const ComputeArguments& args, uint64_t max_pixels) {
   ColorizerOptions options;
   options.hint_reach = args.hint_reach;
+  options.match_hints = args.match_hints;
   options.backend = args.backend;
   options.threads = args.threads;
   options.working_size = args.size;

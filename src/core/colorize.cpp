@@ -1,6 +1,7 @@
 #include "colorize.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -263,10 +264,12 @@ Result<WorkingInput> working_input(const ImageView& input, const Architecture& a
                             options.hints);
   if (!tensor) return tensor.status();
   result.tensor = std::move(tensor.value());
-  if (!options.hints.empty() && options.hint_reach > 0) {
-    auto plain = build_input(architecture, small, width, height, work_width, work_height, padded_width, padded_height, {});
-    if (!plain) return plain.status();
-    result.without_hints = std::move(plain.value());
+  if (!options.hints.empty()) {
+    if (options.hint_reach > 0) {
+      auto plain = build_input(architecture, small, width, height, work_width, work_height, padded_width, padded_height, {});
+      if (!plain) return plain.status();
+      result.without_hints = std::move(plain.value());
+    }
     for (const ColorHint& hint : options.hints)
       result.hint_pixels.push_back(hint_pixel(hint, width, height, work_width, work_height));
     result.lightness = std::move(small);
@@ -274,8 +277,8 @@ Result<WorkingInput> working_input(const ImageView& input, const Architecture& a
   return result;
 }
 
-std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int width, int height,
-                                      const std::vector<std::pair<int, int>>& sources, float reach) {
+std::vector<float> geodesic_distance(const std::vector<float>& lightness, int width, int height,
+                                     const std::vector<std::pair<int, int>>& sources, float step) {
   // Dijkstra from every hint at once over the 4-connected grid.
   const size_t count = size_t(width) * height;
   std::vector<float> distance(count, std::numeric_limits<float>::infinity());
@@ -292,7 +295,7 @@ std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int w
     if (d > distance[i]) continue;
     const int x = int(i % size_t(width)), y = int(i / size_t(width));
     const auto relax = [&](size_t j) {
-      const float next = d + 1.0f + kHintEdgeCost * std::abs(lightness[j] - lightness[i]);
+      const float next = d + step + kHintEdgeCost * std::abs(lightness[j] - lightness[i]);
       if (next < distance[j]) distance[j] = next, queue.push({next, j});
     };
     if (x > 0) relax(i - 1);
@@ -300,10 +303,76 @@ std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int w
     if (y > 0) relax(i - size_t(width));
     if (y + 1 < height) relax(i + size_t(width));
   }
+  return distance;
+}
+
+std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int width, int height,
+                                      const std::vector<std::pair<int, int>>& sources, float reach) {
+  const std::vector<float> distance = geodesic_distance(lightness, width, height, sources, 1.0f);
+  const size_t count = distance.size();
   const float r = reach * float(std::max(width, height));
   std::vector<float> weights(count);
   for (size_t i = 0; i < count; ++i) weights[i] = std::exp(-0.5f * (distance[i] / r) * (distance[i] / r));
   return weights;
+}
+
+void match_hints(Tensor& ab, int width, int height, const std::vector<float>& lightness,
+                 const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints) {
+  if (hints.empty()) return;
+  // Each hint's residual: its colour less the network's mean over the hint's patch.
+  std::vector<std::array<float, 2>> residual(hints.size());
+  for (size_t i = 0; i < hints.size(); ++i) {
+    float sum[2] = {0, 0};
+    int count = 0;
+    for (int y = pixels[i].second - kHintPatch / 2; y <= pixels[i].second + kHintPatch / 2; ++y) {
+      for (int x = pixels[i].first - kHintPatch / 2; x <= pixels[i].first + kHintPatch / 2; ++x) {
+        if (x < 0 || y < 0 || x >= width || y >= height) continue;
+        for (int k = 0; k < 2; ++k) sum[k] += ab.at(0, y, x, k);
+        ++count;
+      }
+    }
+    residual[i] = {hints[i].a / 128.0f - sum[0] / float(count), hints[i].b / 128.0f - sum[1] / float(count)};
+  }
+  // The residual field on a grid of kHintMatchCell-pixel cells (the network's own head works at
+  // 1/4 of the working size): L averaged per cell, geodesic distances from each hint's cell in
+  // working-size pixels, weights (1 + d)^-kHintMatchPower, normalised.
+  const int cell = kHintMatchCell;
+  const int grid_width = (width + cell - 1) / cell, grid_height = (height + cell - 1) / cell;
+  const size_t cells = size_t(grid_width) * grid_height;
+  std::vector<float> grid_l(cells, 0.0f), area(cells, 0.0f);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const size_t c = size_t(y / cell) * grid_width + size_t(x / cell);
+      grid_l[c] += lightness[size_t(y) * width + x], area[c] += 1.0f;
+    }
+  }
+  for (size_t c = 0; c < cells; ++c) grid_l[c] /= area[c];
+  std::vector<float> weight_sum(cells, 0.0f), field_a(cells, 0.0f), field_b(cells, 0.0f);
+  for (size_t i = 0; i < hints.size(); ++i) {
+    const std::vector<float> distance =
+        geodesic_distance(grid_l, grid_width, grid_height, {{pixels[i].first / cell, pixels[i].second / cell}}, float(cell));
+    for (size_t c = 0; c < cells; ++c) {
+      const float w = std::pow(1.0f + distance[c], -kHintMatchPower);
+      weight_sum[c] += w, field_a[c] += w * residual[i][0], field_b[c] += w * residual[i][1];
+    }
+  }
+  for (size_t c = 0; c < cells; ++c) field_a[c] /= weight_sum[c], field_b[c] /= weight_sum[c];
+  // Bilinear from cell centres to pixels, added to the network's colours.
+  const auto x_taps = bilinear_taps(grid_width, width), y_taps = bilinear_taps(grid_height, height);
+  for (int y = 0; y < height; ++y) {
+    const Tap ty = y_taps[y];
+    for (int x = 0; x < width; ++x) {
+      const Tap tx = x_taps[x];
+      const auto at = [&](const std::vector<float>& field) {
+        const auto row = [&](int gy) {
+          return (1 - tx.w1) * field[size_t(gy) * grid_width + tx.i0] + tx.w1 * field[size_t(gy) * grid_width + tx.i1];
+        };
+        return (1 - ty.w1) * row(ty.i0) + ty.w1 * row(ty.i1);
+      };
+      ab.at(0, y, x, 0) += at(field_a);
+      ab.at(0, y, x, 1) += at(field_b);
+    }
+  }
 }
 
 Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {
@@ -317,7 +386,10 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
   //    hints (geodesically), the automatic ones beyond.
   TINT_RETURN_IF_ERROR(graph.forward(network_in->tensor));
   Tensor ab = graph.take_output();
-  if (!network_in->hint_pixels.empty()) {
+  if (options.match_hints) {
+    match_hints(ab, work_width, work_height, network_in->lightness, network_in->hint_pixels, options.hints);
+  }
+  if (!network_in->hint_pixels.empty() && options.hint_reach > 0) {
     const uint64_t key = hash_memory(network_in->lightness.data(), network_in->lightness.size() * sizeof(float),
                                      mix_hash(uint64_t(work_width), uint64_t(work_height)));
     AutomaticColours* cache = options.automatic;

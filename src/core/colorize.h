@@ -35,6 +35,9 @@ struct ColorizeOptions {
   // edges), R = hint_reach x the long side; the rest keeps the automatic colours.
   float hint_reach = 0;
   AutomaticColours* automatic = nullptr;  // optional cache for hint_reach (the Colorizer keeps one)
+  // Match the hints: where the network's colour at a hint differs from the hint's, spread the
+  // difference over the photo (match_hints below). false: the network's colours as they are.
+  bool match_hints = false;
 };
 
 // What crossing one unit of L (0..100) costs a hint's reach, in working-size pixels.
@@ -69,6 +72,20 @@ struct WorkingInput {
 // its geodesic distance d to the nearest of `sources` over the L plane (see hint_reach).
 std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int width, int height,
                                       const std::vector<std::pair<int, int>>& sources, float reach);
+// Geodesic distance of every pixel to the nearest of `sources` over the L plane: a step to a
+// 4-neighbour costs `step` plus kHintEdgeCost per unit of L crossed (Dijkstra).
+std::vector<float> geodesic_distance(const std::vector<float>& lightness, int width, int height,
+                                     const std::vector<std::pair<int, int>>& sources, float step);
+// Hint matching: each hint's residual (its ab less the network's mean ab over its kHintPatch
+// patch) is spread over the photo — every pixel gets the residuals averaged with weights
+// (1 + d)^-kHintMatchPower, d its geodesic distance to each hint (on a grid of kHintMatchCell-pixel
+// cells, bilinearly interpolated) — and added to the network's ab (width x height of `ab`, / 128).
+// Near a hint the colour becomes the hint's; far from all of them, the photo shifts by the
+// residuals' average, a colour cast the hints agree on.
+inline constexpr int kHintMatchCell = 4;
+inline constexpr float kHintMatchPower = 2.0f;
+void match_hints(Tensor& ab, int width, int height, const std::vector<float>& lightness,
+                 const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints);
 // The full-resolution pass runs on the backend's threads (the graph's: natively XNNPACK's pool).
 Result<WorkingInput> working_input(const ImageView& input, const Architecture& architecture, const ColorizeOptions& options,
                                    Backend& backend);

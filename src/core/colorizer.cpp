@@ -52,6 +52,7 @@ Status Colorizer::colorize_into(const ImageView& input, uint8_t* output, const s
   options.max_pixels = options_.max_pixels;
   options.hints = hints;
   options.hint_reach = options_.hint_reach;
+  options.match_hints = options_.match_hints;
   options.automatic = &automatic_;
   return tint::colorize(input, *graph_, options, output);
 }

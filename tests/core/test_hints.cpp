@@ -359,3 +359,73 @@ TEST_CASE("hint reach: far pixels keep the automatic colours; the cached automat
   REQUIRE(fresh.is_ok());
   CHECK(other_reaching->data == fresh.value()->colorize(other.view(), hints)->data);
 }
+
+TEST_CASE("hint matching: the network's colour at a hint becomes the hint's, and each side of an edge follows its own hint") {
+  const int width = 64, height = 16;
+  std::vector<float> edged(size_t(width) * height, 30.0f);
+  for (int y = 0; y < height; ++y)
+    for (int x = 32; x < width; ++x) edged[size_t(y) * width + x] = 80.0f;  // a step of 50 in L at x = 32
+  const auto network = [&] {
+    Tensor ab(1, height, width, 2);
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) ab.at(0, y, x, 0) = 0.1f, ab.at(0, y, x, 1) = -0.05f;
+    return ab;
+  };
+  const auto a_at = [&](const Tensor& ab, int x, int y) { return 128.0f * ab.at(0, y, x, 0); };
+
+  SECTION("no hints: the network's colours unchanged") {
+    Tensor ab = network();
+    match_hints(ab, width, height, edged, {}, {});
+    CHECK(a_at(ab, 10, 8) == Approx(12.8f));
+  }
+  SECTION("one hint: its residual everywhere, so its colour at it and far from it") {
+    Tensor ab = network();
+    match_hints(ab, width, height, edged, {{8, 8}}, {ColorHint{8, 8, 40.0f, 20.0f}});
+    CHECK(a_at(ab, 8, 8) == Approx(40.0f).margin(0.01));
+    CHECK(128.0f * ab.at(0, 8, 8, 1) == Approx(20.0f).margin(0.01));
+    CHECK(a_at(ab, 60, 2) == Approx(40.0f).margin(0.01));
+  }
+  SECTION("two hints across an edge: each side takes mostly its own hint's colour") {
+    Tensor ab = network();
+    match_hints(ab, width, height, edged, {{8, 8}, {56, 8}}, {ColorHint{8, 8, 40.0f, 0.0f}, ColorHint{56, 8, -40.0f, 0.0f}});
+    CHECK(a_at(ab, 8, 8) > 36.0f);
+    CHECK(a_at(ab, 56, 8) < -36.0f);
+    // Two pixels either side of the edge, about equally far from both hints in pixels: the edge's
+    // cost puts each nearer to the hint on its own side.
+    CHECK(a_at(ab, 30, 8) > 20.0f);
+    CHECK(a_at(ab, 34, 8) < -20.0f);
+    // Without the edge the same two pixels are nearly halfway between the colours.
+    Tensor flat_ab = network();
+    const std::vector<float> flat(size_t(width) * height, 30.0f);
+    match_hints(flat_ab, width, height, flat, {{8, 8}, {56, 8}}, {ColorHint{8, 8, 40.0f, 0.0f}, ColorHint{56, 8, -40.0f, 0.0f}});
+    CHECK(std::abs(a_at(flat_ab, 30, 8)) < 12.0f);
+    CHECK(std::abs(a_at(flat_ab, 34, 8)) < 12.0f);
+  }
+}
+
+TEST_CASE("a colourisation with hints matches them when told to") {
+  ColorizerOptions options;
+  options.backend = "simd";
+  auto raw = Colorizer::create(hint_model(), options);  // the default: the network's colours as they are
+  options.match_hints = true;
+  auto matching = Colorizer::create(hint_model(), options);
+  REQUIRE((matching.is_ok() && raw.is_ok()));
+  Image image(64, 48, 3);
+  std::fill(image.data.begin(), image.data.end(), uint8_t(128));
+  const ColorHint hint = parse_hint("20,20,#c04040").value();  // a red
+  auto matched = matching.value()->colorize(image.view(), {hint});
+  auto as_is = raw.value()->colorize(image.view(), {hint});
+  auto automatic = raw.value()->colorize(image.view());
+  REQUIRE((matched.is_ok() && as_is.is_ok() && automatic.is_ok()));
+  CHECK(matching.value()->colorize(image.view())->data == automatic->data);  // nothing to match without hints
+  // At the hint, the matched colour's a and b are the hint's; the untrained network's are not.
+  const auto ab_at = [](const Image& out, int x, int y) {
+    const uint8_t* p = out.data.data() + (size_t(y) * out.width + x) * 3;
+    const Lab lab = srgb_to_lab(p[0] / 255.0f, p[1] / 255.0f, p[2] / 255.0f);
+    return std::pair<float, float>{lab.a, lab.b};
+  };
+  const auto [ma, mb] = ab_at(matched.value(), 20, 20);
+  const auto [ra, rb] = ab_at(as_is.value(), 20, 20);
+  CHECK(std::hypot(ma - hint.a, mb - hint.b) < 3.0f);
+  CHECK(std::hypot(ra - hint.a, rb - hint.b) > 10.0f);
+}
