@@ -62,8 +62,9 @@ size_t colorized_bytes(const ImageView& input);
 struct WorkingInput {
   Tensor tensor;
   int width = 0, height = 0;
-  // With hints and options.hint_reach > 0: the same input without the hints, the L plane at
-  // working size (width x height, 0..100) and each hint's working-size pixel.
+  // With hints: the L plane at working size (width x height, 0..100) and each hint's
+  // working-size pixel (for match_hints and the hint reach); with a hint reach > 0 also the same
+  // input without the hints.
   Tensor without_hints;
   std::vector<float> lightness;
   std::vector<std::pair<int, int>> hint_pixels;
