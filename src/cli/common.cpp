@@ -100,9 +100,11 @@ void add_hint_reach_option(CLI::App* command, ComputeArguments& args) {
                       "measured along the photo's structure); 0: as far as the network spreads them")
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
-  command->add_flag("--match-hints", args.match_hints,
-                    "Spread the difference between each hint's colour and the network's there over the photo "
-                    "(along its structure), so the colours at the hints are the hints'");
+  command->add_flag("--match-hints,!--no-match-hints", args.match_hints,
+                    "Match the hints (the default): they reweight the network's colour distribution, and the "
+                    "difference between each hint's colour and the network's there is spread over the photo along "
+                    "its structure, so the colours at the hints are the hints'. --no-match-hints: the network's "
+                    "colours as they are");
 }
 
 Result<std::unique_ptr<Colorizer>> make_colorizer(Model model, const ComputeArguments& args, uint64_t max_pixels) {

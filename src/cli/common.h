@@ -41,7 +41,7 @@ struct ComputeArguments {
   int threads = default_threads();
   int size = 0;  // long side the network sees; 0 = the model's
   float hint_reach = 0;  // ColorizeOptions::hint_reach (colorize and eval)
-  bool match_hints = false;  // ColorizeOptions::match_hints (colorize and eval)
+  bool match_hints = true;  // ColorizeOptions::match_hints (colorize and eval)
 };
 void add_compute_options(CLI::App* command, ComputeArguments& args, const std::string& size_help, int min_size = 16);
 // --hint-reach and --match-hints, for the commands that colourise with hints.

@@ -7,6 +7,7 @@
 #include <limits>
 #include <queue>
 
+#include "ab_bins.h"
 #include "data.h"
 #include "lab.h"
 #include "model.h"
@@ -316,56 +317,46 @@ std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int w
   return weights;
 }
 
-void match_hints(Tensor& ab, int width, int height, const std::vector<float>& lightness,
-                 const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints) {
-  if (hints.empty()) return;
-  // Each hint's residual: its colour less the network's mean over the hint's patch.
-  std::vector<std::array<float, 2>> residual(hints.size());
-  for (size_t i = 0; i < hints.size(); ++i) {
-    float sum[2] = {0, 0};
-    int count = 0;
-    for (int y = pixels[i].second - kHintPatch / 2; y <= pixels[i].second + kHintPatch / 2; ++y) {
-      for (int x = pixels[i].first - kHintPatch / 2; x <= pixels[i].first + kHintPatch / 2; ++x) {
-        if (x < 0 || y < 0 || x >= width || y >= height) continue;
-        for (int k = 0; k < 2; ++k) sum[k] += ab.at(0, y, x, k);
-        ++count;
-      }
-    }
-    residual[i] = {hints[i].a / 128.0f - sum[0] / float(count), hints[i].b / 128.0f - sum[1] / float(count)};
-  }
-  // The residual field on a grid of kHintMatchCell-pixel cells (the network's own head works at
-  // 1/4 of the working size): L averaged per cell, geodesic distances from each hint's cell in
-  // working-size pixels, weights (1 + d)^-kHintMatchPower, normalised.
-  const int cell = kHintMatchCell;
-  const int grid_width = (width + cell - 1) / cell, grid_height = (height + cell - 1) / cell;
-  const size_t cells = size_t(grid_width) * grid_height;
-  std::vector<float> grid_l(cells, 0.0f), area(cells, 0.0f);
+namespace {
+
+// Every hint's geodesic distance (working-size pixels) to each cell of a grid of cell x cell
+// working pixels, over the L averaged per cell.
+struct HintCells {
+  int cell = 1, width = 0, height = 0;
+  std::vector<std::vector<float>> distance;  // [hint][cell, row-major]
+};
+
+HintCells hint_cells(const std::vector<float>& lightness, int width, int height, int cell,
+                     const std::vector<std::pair<int, int>>& pixels) {
+  HintCells cells;
+  cells.cell = cell;
+  cells.width = (width + cell - 1) / cell, cells.height = (height + cell - 1) / cell;
+  const size_t count = size_t(cells.width) * cells.height;
+  std::vector<float> grid_l(count, 0.0f), area(count, 0.0f);
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
-      const size_t c = size_t(y / cell) * grid_width + size_t(x / cell);
+      const size_t c = size_t(y / cell) * cells.width + size_t(x / cell);
       grid_l[c] += lightness[size_t(y) * width + x], area[c] += 1.0f;
     }
   }
-  for (size_t c = 0; c < cells; ++c) grid_l[c] /= area[c];
-  std::vector<float> weight_sum(cells, 0.0f), field_a(cells, 0.0f), field_b(cells, 0.0f);
-  for (size_t i = 0; i < hints.size(); ++i) {
-    const std::vector<float> distance =
-        geodesic_distance(grid_l, grid_width, grid_height, {{pixels[i].first / cell, pixels[i].second / cell}}, float(cell));
-    for (size_t c = 0; c < cells; ++c) {
-      const float w = std::pow(1.0f + distance[c], -kHintMatchPower);
-      weight_sum[c] += w, field_a[c] += w * residual[i][0], field_b[c] += w * residual[i][1];
-    }
+  for (size_t c = 0; c < count; ++c) grid_l[c] /= area[c];
+  for (const auto& [x, y] : pixels) {
+    cells.distance.push_back(geodesic_distance(grid_l, cells.width, cells.height, {{x / cell, y / cell}}, float(cell)));
   }
-  for (size_t c = 0; c < cells; ++c) field_a[c] /= weight_sum[c], field_b[c] /= weight_sum[c];
-  // Bilinear from cell centres to pixels, added to the network's colours.
-  const auto x_taps = bilinear_taps(grid_width, width), y_taps = bilinear_taps(grid_height, height);
+  return cells;
+}
+
+// Adds a two-channel field on the cells (ab / 128), bilinearly from cell centres, to ab.
+void add_cell_field(Tensor& ab, int width, int height, const HintCells& cells, const std::vector<float>& field_a,
+                    const std::vector<float>& field_b) {
+  const auto x_taps = bilinear_taps(cells.width, width), y_taps = bilinear_taps(cells.height, height);
   for (int y = 0; y < height; ++y) {
     const Tap ty = y_taps[y];
     for (int x = 0; x < width; ++x) {
       const Tap tx = x_taps[x];
       const auto at = [&](const std::vector<float>& field) {
         const auto row = [&](int gy) {
-          return (1 - tx.w1) * field[size_t(gy) * grid_width + tx.i0] + tx.w1 * field[size_t(gy) * grid_width + tx.i1];
+          return (1 - tx.w1) * field[size_t(gy) * cells.width + tx.i0] + tx.w1 * field[size_t(gy) * cells.width + tx.i1];
         };
         return (1 - ty.w1) * row(ty.i0) + ty.w1 * row(ty.i1);
       };
@@ -373,6 +364,89 @@ void match_hints(Tensor& ab, int width, int height, const std::vector<float>& li
       ab.at(0, y, x, 1) += at(field_b);
     }
   }
+}
+
+// Step 1 of match_hints: each cell's distribution times the hints' Gaussians, decoded as the
+// network decodes it; the change in the decoded colour, per cell.
+void reweight_distribution(const BinDistribution& distribution, const HintCells& cells, int width, int height,
+                           const std::vector<ColorHint>& hints, std::vector<float>& delta_a, std::vector<float>& delta_b) {
+  const Tensor& p = *distribution.probabilities;
+  const AbBins& bins = AbBins::gamut();
+  const int count = bins.count();
+  const float reach = kHintPriorReach * float(std::max(width, height));
+  const float inverse_t = 1.0f / distribution.temperature;
+  std::vector<double> before(static_cast<size_t>(count)), after(static_cast<size_t>(count));
+  for (int gy = 0; gy < cells.height; ++gy) {
+    for (int gx = 0; gx < cells.width; ++gx) {
+      const size_t c = size_t(gy) * cells.width + gx;
+      // prod_i N(ab; hint_i, sigma^2 / alpha_i) = N(ab; centre, sigma^2 / precision) up to a constant.
+      double precision = 0, centre_a = 0, centre_b = 0;
+      for (size_t i = 0; i < hints.size(); ++i) {
+        const double alpha = std::pow(1.0 + cells.distance[i][c] / reach, -double(kHintMatchPower));
+        precision += alpha, centre_a += alpha * hints[i].a, centre_b += alpha * hints[i].b;
+      }
+      centre_a /= precision, centre_b /= precision;
+      const double scale = precision / (2.0 * kHintPriorSigma * kHintPriorSigma);
+      double top_before = -1e300, top_after = -1e300;
+      for (int k = 0; k < count; ++k) {
+        const double log_p = std::log(double(p.at(0, gy, gx, k)) + 1e-12);
+        const double da = bins.a(k) - centre_a, db = bins.b(k) - centre_b;
+        before[size_t(k)] = log_p * inverse_t;
+        after[size_t(k)] = (log_p - scale * (da * da + db * db)) * inverse_t;
+        top_before = std::max(top_before, before[size_t(k)]), top_after = std::max(top_after, after[size_t(k)]);
+      }
+      double sums[2][3] = {{0, 0, 0}, {0, 0, 0}};  // before / after: weight, a, b
+      for (int k = 0; k < count; ++k) {
+        const double w0 = std::exp(before[size_t(k)] - top_before), w1 = std::exp(after[size_t(k)] - top_after);
+        sums[0][0] += w0, sums[0][1] += w0 * bins.a(k), sums[0][2] += w0 * bins.b(k);
+        sums[1][0] += w1, sums[1][1] += w1 * bins.a(k), sums[1][2] += w1 * bins.b(k);
+      }
+      delta_a[c] = float((sums[1][1] / sums[1][0] - sums[0][1] / sums[0][0]) / 128.0);
+      delta_b[c] = float((sums[1][2] / sums[1][0] - sums[0][2] / sums[0][0]) / 128.0);
+    }
+  }
+}
+
+}  // namespace
+
+void match_hints(Tensor& ab, int width, int height, const std::vector<float>& lightness,
+                 const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints,
+                 const BinDistribution& distribution) {
+  if (hints.empty()) return;
+  const int cell = distribution.probabilities ? std::max(1, ab.shape.w / distribution.probabilities->shape.w) : kHintMatchCell;
+  const HintCells cells = hint_cells(lightness, width, height, cell, pixels);
+  const size_t count = size_t(cells.width) * cells.height;
+  std::vector<float> field_a(count, 0.0f), field_b(count, 0.0f);
+  // 1. With the network's distribution: the hints reweight it (colorize.h).
+  if (distribution.probabilities) {
+    reweight_distribution(distribution, cells, width, height, hints, field_a, field_b);
+    add_cell_field(ab, width, height, cells, field_a, field_b);
+  }
+  // 2. Each hint's residual: its colour less the (reweighted) network's mean over its patch,
+  //    averaged over the hints with weights (1 + d)^-kHintMatchPower per cell.
+  std::vector<std::array<float, 2>> residual(hints.size());
+  for (size_t i = 0; i < hints.size(); ++i) {
+    float sum[2] = {0, 0};
+    int n = 0;
+    for (int y = pixels[i].second - kHintPatch / 2; y <= pixels[i].second + kHintPatch / 2; ++y) {
+      for (int x = pixels[i].first - kHintPatch / 2; x <= pixels[i].first + kHintPatch / 2; ++x) {
+        if (x < 0 || y < 0 || x >= width || y >= height) continue;
+        for (int k = 0; k < 2; ++k) sum[k] += ab.at(0, y, x, k);
+        ++n;
+      }
+    }
+    residual[i] = {hints[i].a / 128.0f - sum[0] / float(n), hints[i].b / 128.0f - sum[1] / float(n)};
+  }
+  std::vector<float> weight_sum(count, 0.0f);
+  std::fill(field_a.begin(), field_a.end(), 0.0f), std::fill(field_b.begin(), field_b.end(), 0.0f);
+  for (size_t i = 0; i < hints.size(); ++i) {
+    for (size_t c = 0; c < count; ++c) {
+      const float w = std::pow(1.0f + cells.distance[i][c], -kHintMatchPower);
+      weight_sum[c] += w, field_a[c] += w * residual[i][0], field_b[c] += w * residual[i][1];
+    }
+  }
+  for (size_t c = 0; c < count; ++c) field_a[c] /= weight_sum[c], field_b[c] /= weight_sum[c];
+  add_cell_field(ab, width, height, cells, field_a, field_b);
 }
 
 Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {
@@ -387,7 +461,14 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
   TINT_RETURN_IF_ERROR(graph.forward(network_in->tensor));
   Tensor ab = graph.take_output();
   if (options.match_hints) {
-    match_hints(ab, work_width, work_height, network_in->lightness, network_in->hint_pixels, options.hints);
+    BinDistribution distribution;
+    if (options.distribution_layer >= 0) {
+      distribution.probabilities = &graph.activation(size_t(options.distribution_layer));
+      for (const Layer& layer : graph.model().architecture.layers) {
+        if (layer.op == "annealed_mean") distribution.temperature = layer.number("temperature");
+      }
+    }
+    match_hints(ab, work_width, work_height, network_in->lightness, network_in->hint_pixels, options.hints, distribution);
   }
   if (!network_in->hint_pixels.empty() && options.hint_reach > 0) {
     const uint64_t key = hash_memory(network_in->lightness.data(), network_in->lightness.size() * sizeof(float),

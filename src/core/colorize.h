@@ -35,9 +35,13 @@ struct ColorizeOptions {
   // edges), R = hint_reach x the long side; the rest keeps the automatic colours.
   float hint_reach = 0;
   AutomaticColours* automatic = nullptr;  // optional cache for hint_reach (the Colorizer keeps one)
-  // Match the hints: where the network's colour at a hint differs from the hint's, spread the
-  // difference over the photo (match_hints below). false: the network's colours as they are.
-  bool match_hints = false;
+  // Match the hints (match_hints below): the hints reweight the network's distribution, and where
+  // its colour at a hint still differs from the hint's, the difference is spread over the photo.
+  // false: the network's colours as they are.
+  bool match_hints = true;
+  // The graph's softmax layer over the ab bins, kept after forward (Graph::keep; the Colorizer
+  // keeps it): match_hints then reweights the network's distribution first. -1: none.
+  int distribution_layer = -1;
 };
 
 // What crossing one unit of L (0..100) costs a hint's reach, in working-size pixels.
@@ -77,16 +81,31 @@ std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int w
 // 4-neighbour costs `step` plus kHintEdgeCost per unit of L crossed (Dijkstra).
 std::vector<float> geodesic_distance(const std::vector<float>& lightness, int width, int height,
                                      const std::vector<std::pair<int, int>>& sources, float step);
-// Hint matching: each hint's residual (its ab less the network's mean ab over its kHintPatch
-// patch) is spread over the photo — every pixel gets the residuals averaged with weights
-// (1 + d)^-kHintMatchPower, d its geodesic distance to each hint (on a grid of kHintMatchCell-pixel
-// cells, bilinearly interpolated) — and added to the network's ab (width x height of `ab`, / 128).
-// Near a hint the colour becomes the hint's; far from all of them, the photo shifts by the
-// residuals' average, a colour cast the hints agree on.
+// Hint matching, in two steps on a grid of cells (kHintMatchCell working pixels, or one cell per
+// pixel of the distribution): d is a cell's geodesic distance to a hint in working-size pixels.
+// 1. With the network's distribution over the ab bins (a bin head): every cell's distribution is
+//    multiplied by a Gaussian per hint around the hint's colour, sigma kHintPriorSigma (ab units)
+//    widened by (1 + d / R)^(kHintMatchPower / 2), R = kHintPriorReach x the working size's long
+//    side, and decoded again as the network decodes it (annealed mean at its temperature); the
+//    change is added to ab. Near a hint, the distribution keeps the colours close to the hint's;
+//    far from every hint, the hints together still pull uncertain colours towards theirs.
+// 2. Each hint's residual (its ab less the mean ab over its kHintPatch patch after step 1) is
+//    spread over the photo: every cell gets the residuals averaged with weights (1 + d)^-kHintMatchPower,
+//    bilinearly interpolated to pixels and added to ab (width x height of `ab`, / 128). The
+//    colour at a hint becomes the hint's; far from all of them, the photo shifts by the
+//    residuals' average, a colour cast the hints agree on.
+// Both chosen on the validation photos (weights/MODEL_CARD.md, "Hint matching").
 inline constexpr int kHintMatchCell = 4;
 inline constexpr float kHintMatchPower = 2.0f;
+inline constexpr float kHintPriorSigma = 15.0f;
+inline constexpr float kHintPriorReach = 0.25f;
+struct BinDistribution {
+  const Tensor* probabilities = nullptr;  // (1, h, w, AbBins::gamut().count()), each pixel summing to 1
+  float temperature = 1.0f;               // the network's annealed-mean temperature
+};
 void match_hints(Tensor& ab, int width, int height, const std::vector<float>& lightness,
-                 const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints);
+                 const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints,
+                 const BinDistribution& distribution = {});
 // The full-resolution pass runs on the backend's threads (the graph's: natively XNNPACK's pool).
 Result<WorkingInput> working_input(const ImageView& input, const Architecture& architecture, const ColorizeOptions& options,
                                    Backend& backend);

@@ -53,6 +53,7 @@ Status Colorizer::colorize_into(const ImageView& input, uint8_t* output, const s
   options.hints = hints;
   options.hint_reach = options_.hint_reach;
   options.match_hints = options_.match_hints;
+  options.distribution_layer = distribution_layer_;
   options.automatic = &automatic_;
   return tint::colorize(input, *graph_, options, output);
 }

@@ -22,7 +22,7 @@ struct ColorizerOptions {
   int working_size = 0;  // long side the network sees; 0 = the model's
   uint64_t max_pixels = default_max_pixels;
   float hint_reach = 0;  // ColorizeOptions::hint_reach: 0, hints reach as far as the network spreads them
-  bool match_hints = false;  // ColorizeOptions::match_hints
+  bool match_hints = true;  // ColorizeOptions::match_hints
 };
 
 // One of the colours a model finds likely at a pixel.

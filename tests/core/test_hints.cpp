@@ -403,12 +403,51 @@ TEST_CASE("hint matching: the network's colour at a hint becomes the hint's, and
   }
 }
 
-TEST_CASE("a colourisation with hints matches them when told to") {
+TEST_CASE("hint matching with a bin distribution: a hint picks its mode of the distribution near it") {
+  // Every cell of a 4x4 distribution (a 16x16 photo, cells of 4 pixels) is split between two
+  // colours, a = +50 and a = -50; decoded at T = 1 that is a = 0, the network's output here.
+  const int width = 16, height = 16;
+  const AbBins& bins = AbBins::gamut();
+  int plus = 0, minus = 0;
+  bins.nearest(50.0f, 0.0f, 1, &plus);
+  bins.nearest(-50.0f, 0.0f, 1, &minus);
+  Tensor p(1, 4, 4, bins.count());
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) p.at(0, y, x, plus) = 0.5f, p.at(0, y, x, minus) = 0.5f;
+  const float mean_a = 0.5f * (bins.a(plus) + bins.a(minus)), mean_b = 0.5f * (bins.b(plus) + bins.b(minus));
+  const std::vector<float> flat(size_t(width) * height, 50.0f);
+  const auto network = [&] {
+    Tensor ab(1, height, width, 2);
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) ab.at(0, y, x, 0) = mean_a / 128.0f, ab.at(0, y, x, 1) = mean_b / 128.0f;
+    return ab;
+  };
+  const std::vector<ColorHint> hints = {ColorHint{1, 1, -45.0f, 5.0f}};
+  Tensor with = network(), without = network();
+  match_hints(with, width, height, flat, {{1, 1}}, hints, BinDistribution{&p, 1.0f});
+  match_hints(without, width, height, flat, {{1, 1}}, hints);
+  const auto a_at = [](const Tensor& ab, int x, int y) { return 128.0f * ab.at(0, y, x, 0); };
+  // At the hint both give the hint's colour.
+  CHECK(a_at(with, 1, 1) == Approx(-45.0f).margin(0.5));
+  CHECK(a_at(without, 1, 1) == Approx(-45.0f).margin(0.5));
+  // Near it, the distribution's own colour -50 (its mode nearest the hint) with the remaining
+  // residual; far away, the hint's pull has faded and the cell keeps more of its other mode.
+  CHECK(a_at(with, 6, 6) < -30.0f);
+  CHECK(a_at(with, 14, 14) > a_at(with, 6, 6) + 15.0f);
+  // The residual alone moves every pixel by the same amount here (one hint).
+  CHECK(a_at(without, 14, 14) == Approx(-45.0f).margin(0.5));
+  // An unmatched distribution (no hints) changes nothing.
+  Tensor untouched = network();
+  match_hints(untouched, width, height, flat, {}, {}, BinDistribution{&p, 1.0f});
+  CHECK(a_at(untouched, 9, 9) == Approx(mean_a).margin(1e-4));
+}
+
+TEST_CASE("a colourisation with hints matches them unless told not to") {
   ColorizerOptions options;
   options.backend = "simd";
-  auto raw = Colorizer::create(hint_model(), options);  // the default: the network's colours as they are
-  options.match_hints = true;
-  auto matching = Colorizer::create(hint_model(), options);
+  auto matching = Colorizer::create(hint_model(), options);  // the default: hints matched
+  options.match_hints = false;
+  auto raw = Colorizer::create(hint_model(), options);  // the network's colours as they are
   REQUIRE((matching.is_ok() && raw.is_ok()));
   Image image(64, 48, 3);
   std::fill(image.data.begin(), image.data.end(), uint8_t(128));
