@@ -1,7 +1,6 @@
 #include "colorize.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -319,44 +318,46 @@ std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int w
 
 namespace {
 
-// Every hint's geodesic distance (working-size pixels) to each cell of a grid of cell x cell
-// working pixels, over the L averaged per cell.
+// The grid match_hints works on: cells of cell x cell working pixels with their mean L, and each
+// hint's geodesic distance (working-size pixels) to every cell, computed when asked for (one hint
+// at a time: 1000 hints at a large working size would not fit in memory at once).
 struct HintCells {
   int cell = 1, width = 0, height = 0;
-  std::vector<std::vector<float>> distance;  // [hint][cell, row-major]
+  std::vector<float> lightness;
+  size_t count() const { return size_t(width) * height; }
+  std::vector<float> distance(const std::pair<int, int>& pixel) const {
+    return geodesic_distance(lightness, width, height, {{pixel.first / cell, pixel.second / cell}}, float(cell));
+  }
 };
 
-HintCells hint_cells(const std::vector<float>& lightness, int width, int height, int cell,
-                     const std::vector<std::pair<int, int>>& pixels) {
+HintCells hint_cells(const std::vector<float>& lightness, int width, int height, int cell) {
   HintCells cells;
   cells.cell = cell;
   cells.width = (width + cell - 1) / cell, cells.height = (height + cell - 1) / cell;
-  const size_t count = size_t(cells.width) * cells.height;
-  std::vector<float> grid_l(count, 0.0f), area(count, 0.0f);
+  std::vector<float> area(cells.count(), 0.0f);
+  cells.lightness.assign(cells.count(), 0.0f);
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
       const size_t c = size_t(y / cell) * cells.width + size_t(x / cell);
-      grid_l[c] += lightness[size_t(y) * width + x], area[c] += 1.0f;
+      cells.lightness[c] += lightness[size_t(y) * width + x], area[c] += 1.0f;
     }
   }
-  for (size_t c = 0; c < count; ++c) grid_l[c] /= area[c];
-  for (const auto& [x, y] : pixels) {
-    cells.distance.push_back(geodesic_distance(grid_l, cells.width, cells.height, {{x / cell, y / cell}}, float(cell)));
-  }
+  for (size_t c = 0; c < cells.count(); ++c) cells.lightness[c] /= area[c];
   return cells;
 }
 
-// Adds a two-channel field on the cells (ab / 128), bilinearly from cell centres, to ab.
-void add_cell_field(Tensor& ab, int width, int height, const HintCells& cells, const std::vector<float>& field_a,
+// Adds a two-channel field on a grid_width x grid_height grid over the photo (ab / 128),
+// bilinearly from cell centres, to ab.
+void add_grid_field(Tensor& ab, int width, int height, int grid_width, int grid_height, const std::vector<float>& field_a,
                     const std::vector<float>& field_b) {
-  const auto x_taps = bilinear_taps(cells.width, width), y_taps = bilinear_taps(cells.height, height);
+  const auto x_taps = bilinear_taps(grid_width, width), y_taps = bilinear_taps(grid_height, height);
   for (int y = 0; y < height; ++y) {
     const Tap ty = y_taps[y];
     for (int x = 0; x < width; ++x) {
       const Tap tx = x_taps[x];
       const auto at = [&](const std::vector<float>& field) {
         const auto row = [&](int gy) {
-          return (1 - tx.w1) * field[size_t(gy) * cells.width + tx.i0] + tx.w1 * field[size_t(gy) * cells.width + tx.i1];
+          return (1 - tx.w1) * field[size_t(gy) * grid_width + tx.i0] + tx.w1 * field[size_t(gy) * grid_width + tx.i1];
         };
         return (1 - ty.w1) * row(ty.i0) + ty.w1 * row(ty.i1);
       };
@@ -366,31 +367,48 @@ void add_cell_field(Tensor& ab, int width, int height, const HintCells& cells, c
   }
 }
 
-// Step 1 of match_hints: each cell's distribution times the hints' Gaussians, decoded as the
-// network decodes it; the change in the decoded colour, per cell.
-void reweight_distribution(const BinDistribution& distribution, const HintCells& cells, int width, int height,
-                           const std::vector<ColorHint>& hints, std::vector<float>& delta_a, std::vector<float>& delta_b) {
+// Step 1 of match_hints: each distribution pixel's distribution times the hints' Gaussians,
+// decoded as the network decodes it; the change in the decoded colour is added to ab.
+void reweight_distribution(Tensor& ab, const BinDistribution& distribution, const HintCells& cells, int width,
+                           int height, const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints) {
   const Tensor& p = *distribution.probabilities;
+  const int step = std::max(1, ab.shape.w / p.shape.w);  // working pixels per distribution pixel
+  const int grid_width = std::min((width + step - 1) / step, p.shape.w);
+  const int grid_height = std::min((height + step - 1) / step, p.shape.h);
+  const size_t grid_count = size_t(grid_width) * grid_height;
+  // Each distribution pixel reads the distance of the HintCells cell holding its centre.
+  std::vector<size_t> cell_of(grid_count);
+  for (int gy = 0; gy < grid_height; ++gy) {
+    for (int gx = 0; gx < grid_width; ++gx) {
+      const int x = std::min(gx * step + step / 2, width - 1), y = std::min(gy * step + step / 2, height - 1);
+      cell_of[size_t(gy) * grid_width + gx] = size_t(y / cells.cell) * cells.width + size_t(x / cells.cell);
+    }
+  }
+  // prod_i N(ab; hint_i, sigma^2 / alpha_i) = N(ab; centre, sigma^2 / precision) up to a factor
+  // that does not depend on ab: precision = sum alpha_i and centre = sum alpha_i hint_i / precision.
+  const float reach = kHintPriorReach * float(std::max(width, height));
+  std::vector<double> precision(cells.count(), 0.0), centre_a(cells.count(), 0.0), centre_b(cells.count(), 0.0);
+  for (size_t i = 0; i < hints.size(); ++i) {
+    const std::vector<float> distance = cells.distance(pixels[i]);
+    for (size_t c = 0; c < cells.count(); ++c) {
+      const double alpha = std::pow(1.0 + distance[c] / reach, -double(kHintMatchPower));
+      precision[c] += alpha, centre_a[c] += alpha * hints[i].a, centre_b[c] += alpha * hints[i].b;
+    }
+  }
+  std::vector<float> delta_a(grid_count), delta_b(grid_count);
   const AbBins& bins = AbBins::gamut();
   const int count = bins.count();
-  const float reach = kHintPriorReach * float(std::max(width, height));
-  const float inverse_t = 1.0f / distribution.temperature;
+  const double inverse_t = 1.0 / distribution.temperature;
   std::vector<double> before(static_cast<size_t>(count)), after(static_cast<size_t>(count));
-  for (int gy = 0; gy < cells.height; ++gy) {
-    for (int gx = 0; gx < cells.width; ++gx) {
-      const size_t c = size_t(gy) * cells.width + gx;
-      // prod_i N(ab; hint_i, sigma^2 / alpha_i) = N(ab; centre, sigma^2 / precision) up to a constant.
-      double precision = 0, centre_a = 0, centre_b = 0;
-      for (size_t i = 0; i < hints.size(); ++i) {
-        const double alpha = std::pow(1.0 + cells.distance[i][c] / reach, -double(kHintMatchPower));
-        precision += alpha, centre_a += alpha * hints[i].a, centre_b += alpha * hints[i].b;
-      }
-      centre_a /= precision, centre_b /= precision;
-      const double scale = precision / (2.0 * kHintPriorSigma * kHintPriorSigma);
+  for (int gy = 0; gy < grid_height; ++gy) {
+    for (int gx = 0; gx < grid_width; ++gx) {
+      const size_t c = size_t(gy) * grid_width + gx, from = cell_of[c];
+      const double ca = centre_a[from] / precision[from], cb = centre_b[from] / precision[from];
+      const double scale = precision[from] / (2.0 * kHintPriorSigma * kHintPriorSigma);
       double top_before = -1e300, top_after = -1e300;
       for (int k = 0; k < count; ++k) {
         const double log_p = std::log(double(p.at(0, gy, gx, k)) + 1e-12);
-        const double da = bins.a(k) - centre_a, db = bins.b(k) - centre_b;
+        const double da = bins.a(k) - ca, db = bins.b(k) - cb;
         before[size_t(k)] = log_p * inverse_t;
         after[size_t(k)] = (log_p - scale * (da * da + db * db)) * inverse_t;
         top_before = std::max(top_before, before[size_t(k)]), top_after = std::max(top_after, after[size_t(k)]);
@@ -405,6 +423,7 @@ void reweight_distribution(const BinDistribution& distribution, const HintCells&
       delta_b[c] = float((sums[1][2] / sums[1][0] - sums[0][2] / sums[0][0]) / 128.0);
     }
   }
+  add_grid_field(ab, width, height, grid_width, grid_height, delta_a, delta_b);
 }
 
 }  // namespace
@@ -413,18 +432,18 @@ void match_hints(Tensor& ab, int width, int height, const std::vector<float>& li
                  const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints,
                  const BinDistribution& distribution) {
   if (hints.empty()) return;
-  const int cell = distribution.probabilities ? std::max(1, ab.shape.w / distribution.probabilities->shape.w) : kHintMatchCell;
-  const HintCells cells = hint_cells(lightness, width, height, cell, pixels);
-  const size_t count = size_t(cells.width) * cells.height;
-  std::vector<float> field_a(count, 0.0f), field_b(count, 0.0f);
+  const bool reweight = distribution.probabilities && distribution.probabilities->shape.w > 0 &&
+                        distribution.probabilities->shape.c == AbBins::gamut().count();
+  // Cells of kHintMatchCell working pixels, larger where needed so that the long side has at
+  // most kHintMatchCells of them (one geodesic distance per hint and step over the cells).
+  const int long_side = std::max(width, height);
+  const int cell = std::max(kHintMatchCell, (long_side + kHintMatchCells - 1) / kHintMatchCells);
+  const HintCells cells = hint_cells(lightness, width, height, cell);
   // 1. With the network's distribution: the hints reweight it (colorize.h).
-  if (distribution.probabilities) {
-    reweight_distribution(distribution, cells, width, height, hints, field_a, field_b);
-    add_cell_field(ab, width, height, cells, field_a, field_b);
-  }
+  if (reweight) reweight_distribution(ab, distribution, cells, width, height, pixels, hints);
   // 2. Each hint's residual: its colour less the (reweighted) network's mean over its patch,
   //    averaged over the hints with weights (1 + d)^-kHintMatchPower per cell.
-  std::vector<std::array<float, 2>> residual(hints.size());
+  std::vector<float> weight_sum(cells.count(), 0.0f), field_a(cells.count(), 0.0f), field_b(cells.count(), 0.0f);
   for (size_t i = 0; i < hints.size(); ++i) {
     float sum[2] = {0, 0};
     int n = 0;
@@ -435,18 +454,15 @@ void match_hints(Tensor& ab, int width, int height, const std::vector<float>& li
         ++n;
       }
     }
-    residual[i] = {hints[i].a / 128.0f - sum[0] / float(n), hints[i].b / 128.0f - sum[1] / float(n)};
-  }
-  std::vector<float> weight_sum(count, 0.0f);
-  std::fill(field_a.begin(), field_a.end(), 0.0f), std::fill(field_b.begin(), field_b.end(), 0.0f);
-  for (size_t i = 0; i < hints.size(); ++i) {
-    for (size_t c = 0; c < count; ++c) {
-      const float w = std::pow(1.0f + cells.distance[i][c], -kHintMatchPower);
-      weight_sum[c] += w, field_a[c] += w * residual[i][0], field_b[c] += w * residual[i][1];
+    const float residual_a = hints[i].a / 128.0f - sum[0] / float(n), residual_b = hints[i].b / 128.0f - sum[1] / float(n);
+    const std::vector<float> distance = cells.distance(pixels[i]);
+    for (size_t c = 0; c < cells.count(); ++c) {
+      const float w = std::pow(1.0f + distance[c], -kHintMatchPower);
+      weight_sum[c] += w, field_a[c] += w * residual_a, field_b[c] += w * residual_b;
     }
   }
-  for (size_t c = 0; c < count; ++c) field_a[c] /= weight_sum[c], field_b[c] /= weight_sum[c];
-  add_cell_field(ab, width, height, cells, field_a, field_b);
+  for (size_t c = 0; c < cells.count(); ++c) field_a[c] /= weight_sum[c], field_b[c] /= weight_sum[c];
+  add_grid_field(ab, width, height, cells.width, cells.height, field_a, field_b);
 }
 
 Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {

@@ -81,9 +81,10 @@ std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int w
 // 4-neighbour costs `step` plus kHintEdgeCost per unit of L crossed (Dijkstra).
 std::vector<float> geodesic_distance(const std::vector<float>& lightness, int width, int height,
                                      const std::vector<std::pair<int, int>>& sources, float step);
-// Hint matching, in two steps on a grid of cells (kHintMatchCell working pixels, or one cell per
-// pixel of the distribution): d is a cell's geodesic distance to a hint in working-size pixels.
-// 1. With the network's distribution over the ab bins (a bin head): every cell's distribution is
+// Hint matching, in two steps; d is a geodesic distance to a hint in working-size pixels, measured
+// on cells of kHintMatchCell working pixels (larger when the long side would have more than
+// kHintMatchCells of them) over their mean L.
+// 1. With the network's distribution over the ab bins (a bin head): every pixel's distribution is
 //    multiplied by a Gaussian per hint around the hint's colour, sigma kHintPriorSigma (ab units)
 //    widened by (1 + d / R)^(kHintMatchPower / 2), R = kHintPriorReach x the working size's long
 //    side, and decoded again as the network decodes it (annealed mean at its temperature); the
@@ -96,6 +97,7 @@ std::vector<float> geodesic_distance(const std::vector<float>& lightness, int wi
 //    residuals' average, a colour cast the hints agree on.
 // Both chosen on the validation photos (weights/MODEL_CARD.md, "Hint matching").
 inline constexpr int kHintMatchCell = 4;
+inline constexpr int kHintMatchCells = 96;
 inline constexpr float kHintMatchPower = 2.0f;
 inline constexpr float kHintPriorSigma = 15.0f;
 inline constexpr float kHintPriorReach = 0.25f;
