@@ -62,15 +62,20 @@ struct Tap {
   int i0, i1;
   float w1;
 };
-std::vector<Tap> bilinear_taps(int src_count, int dst_count) {
+// src_per_dst: how many source samples one destination sample spans (src_count / dst_count when
+// the two cover the same extent).
+std::vector<Tap> bilinear_taps(int src_count, int dst_count, float scale) {
   std::vector<Tap> taps(dst_count);
-  const float scale = float(src_count) / float(dst_count);
   for (int o = 0; o < dst_count; ++o) {
     const float position = std::clamp((o + 0.5f) * scale - 0.5f, 0.0f, float(src_count - 1));
     const int i0 = int(position);
     taps[o] = {i0, std::min(i0 + 1, src_count - 1), position - float(i0)};
   }
   return taps;
+}
+
+std::vector<Tap> bilinear_taps(int src_count, int dst_count) {
+  return bilinear_taps(src_count, dst_count, float(src_count) / float(dst_count));
 }
 
 constexpr float kGamutSlack = 1e-5f;  // the white point and matrix agree to ~1e-5
@@ -346,11 +351,12 @@ HintCells hint_cells(const std::vector<float>& lightness, int width, int height,
   return cells;
 }
 
-// Adds a two-channel field on a grid_width x grid_height grid over the photo (ab / 128),
-// bilinearly from cell centres, to ab.
-void add_grid_field(Tensor& ab, int width, int height, int grid_width, int grid_height, const std::vector<float>& field_a,
-                    const std::vector<float>& field_b) {
-  const auto x_taps = bilinear_taps(grid_width, width), y_taps = bilinear_taps(grid_height, height);
+// Adds a two-channel field (ab / 128) on a grid_width x grid_height grid of cell x cell working
+// pixels (the last row and column may be partial), bilinearly from cell centres, to ab.
+void add_grid_field(Tensor& ab, int width, int height, int grid_width, int grid_height, int cell,
+                    const std::vector<float>& field_a, const std::vector<float>& field_b) {
+  const auto x_taps = bilinear_taps(grid_width, width, 1.0f / float(cell));
+  const auto y_taps = bilinear_taps(grid_height, height, 1.0f / float(cell));
   for (int y = 0; y < height; ++y) {
     const Tap ty = y_taps[y];
     for (int x = 0; x < width; ++x) {
@@ -407,7 +413,7 @@ void reweight_distribution(Tensor& ab, const BinDistribution& distribution, cons
       const double scale = precision[from] / (2.0 * kHintPriorSigma * kHintPriorSigma);
       double top_before = -1e300, top_after = -1e300;
       for (int k = 0; k < count; ++k) {
-        const double log_p = std::log(double(p.at(0, gy, gx, k)) + 1e-12);
+        const double log_p = std::log(std::max(double(p.at(0, gy, gx, k)), 1e-30));  // as annealed_mean
         const double da = bins.a(k) - ca, db = bins.b(k) - cb;
         before[size_t(k)] = log_p * inverse_t;
         after[size_t(k)] = (log_p - scale * (da * da + db * db)) * inverse_t;
@@ -423,7 +429,7 @@ void reweight_distribution(Tensor& ab, const BinDistribution& distribution, cons
       delta_b[c] = float((sums[1][2] / sums[1][0] - sums[0][2] / sums[0][0]) / 128.0);
     }
   }
-  add_grid_field(ab, width, height, grid_width, grid_height, delta_a, delta_b);
+  add_grid_field(ab, width, height, grid_width, grid_height, step, delta_a, delta_b);
 }
 
 }  // namespace
@@ -431,7 +437,7 @@ void reweight_distribution(Tensor& ab, const BinDistribution& distribution, cons
 void match_hints(Tensor& ab, int width, int height, const std::vector<float>& lightness,
                  const std::vector<std::pair<int, int>>& pixels, const std::vector<ColorHint>& hints,
                  const BinDistribution& distribution) {
-  if (hints.empty()) return;
+  if (hints.empty() || pixels.size() != hints.size()) return;
   const bool reweight = distribution.probabilities && distribution.probabilities->shape.w > 0 &&
                         distribution.probabilities->shape.c == AbBins::gamut().count();
   // Cells of kHintMatchCell working pixels, larger where needed so that the long side has at
@@ -454,6 +460,7 @@ void match_hints(Tensor& ab, int width, int height, const std::vector<float>& li
         ++n;
       }
     }
+    if (n == 0) continue;  // a hint outside the photo (colorize never passes one)
     const float residual_a = hints[i].a / 128.0f - sum[0] / float(n), residual_b = hints[i].b / 128.0f - sum[1] / float(n);
     const std::vector<float> distance = cells.distance(pixels[i]);
     for (size_t c = 0; c < cells.count(); ++c) {
@@ -461,8 +468,10 @@ void match_hints(Tensor& ab, int width, int height, const std::vector<float>& li
       weight_sum[c] += w, field_a[c] += w * residual_a, field_b[c] += w * residual_b;
     }
   }
-  for (size_t c = 0; c < cells.count(); ++c) field_a[c] /= weight_sum[c], field_b[c] /= weight_sum[c];
-  add_grid_field(ab, width, height, cells.width, cells.height, field_a, field_b);
+  for (size_t c = 0; c < cells.count(); ++c) {
+    if (weight_sum[c] > 0) field_a[c] /= weight_sum[c], field_b[c] /= weight_sum[c];
+  }
+  add_grid_field(ab, width, height, cells.width, cells.height, cells.cell, field_a, field_b);
 }
 
 Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& options, uint8_t* output_bytes) {
@@ -477,11 +486,15 @@ Status colorize(const ImageView& input, Graph& graph, const ColorizeOptions& opt
   TINT_RETURN_IF_ERROR(graph.forward(network_in->tensor));
   Tensor ab = graph.take_output();
   if (options.match_hints) {
+    // The distribution and the temperature of the annealed mean that decodes it (the first one
+    // after it); without such a layer, the residual step alone.
     BinDistribution distribution;
-    if (options.distribution_layer >= 0) {
-      distribution.probabilities = &graph.activation(size_t(options.distribution_layer));
-      for (const Layer& layer : graph.model().architecture.layers) {
-        if (layer.op == "annealed_mean") distribution.temperature = layer.number("temperature");
+    const auto& layers = graph.model().architecture.layers;
+    for (size_t i = size_t(std::max(options.distribution_layer, 0)) + 1; options.distribution_layer >= 0 && i < layers.size(); ++i) {
+      if (layers[i].op == "annealed_mean") {
+        distribution.probabilities = &graph.activation(size_t(options.distribution_layer));
+        distribution.temperature = layers[i].number("temperature");
+        break;
       }
     }
     match_hints(ab, work_width, work_height, network_in->lightness, network_in->hint_pixels, options.hints, distribution);

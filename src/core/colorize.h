@@ -88,8 +88,10 @@ std::vector<float> geodesic_distance(const std::vector<float>& lightness, int wi
 //    multiplied by a Gaussian per hint around the hint's colour, sigma kHintPriorSigma (ab units)
 //    widened by (1 + d / R)^(kHintMatchPower / 2), R = kHintPriorReach x the working size's long
 //    side, and decoded again as the network decodes it (annealed mean at its temperature); the
-//    change is added to ab. Near a hint, the distribution keeps the colours close to the hint's;
-//    far from every hint, the hints together still pull uncertain colours towards theirs.
+//    change is added to ab. The Gaussians multiply into one around the hints' weighted mean
+//    colour, sharper with more hints; it applies before the temperature, so at T its sigma is in
+//    effect kHintPriorSigma x sqrt(T). Near a hint, the distribution keeps the colours close to
+//    the hint's; far from every hint, the hints together still pull uncertain colours towards theirs.
 // 2. Each hint's residual (its ab less the mean ab over its kHintPatch patch after step 1) is
 //    spread over the photo: every cell gets the residuals averaged with weights (1 + d)^-kHintMatchPower,
 //    bilinearly interpolated to pixels and added to ab (width x height of `ab`, / 128). The
