@@ -382,14 +382,6 @@ void reweight_distribution(Tensor& ab, const BinDistribution& distribution, cons
   const int grid_width = std::min((width + step - 1) / step, p.shape.w);
   const int grid_height = std::min((height + step - 1) / step, p.shape.h);
   const size_t grid_count = size_t(grid_width) * grid_height;
-  // Each distribution pixel reads the distance of the HintCells cell holding its centre.
-  std::vector<size_t> cell_of(grid_count);
-  for (int gy = 0; gy < grid_height; ++gy) {
-    for (int gx = 0; gx < grid_width; ++gx) {
-      const int x = std::min(gx * step + step / 2, width - 1), y = std::min(gy * step + step / 2, height - 1);
-      cell_of[size_t(gy) * grid_width + gx] = size_t(y / cells.cell) * cells.width + size_t(x / cells.cell);
-    }
-  }
   // prod_i N(ab; hint_i, sigma^2 / alpha_i) = N(ab; centre, sigma^2 / precision) up to a factor
   // that does not depend on ab: precision = sum alpha_i and centre = sum alpha_i hint_i / precision.
   const float reach = kHintPriorReach * float(std::max(width, height));
@@ -401,6 +393,18 @@ void reweight_distribution(Tensor& ab, const BinDistribution& distribution, cons
       precision[c] += alpha, centre_a[c] += alpha * hints[i].a, centre_b[c] += alpha * hints[i].b;
     }
   }
+  // Each distribution pixel takes the cells' sums bilinearly at its centre (the same cell when
+  // the two grids are the same, as at the default working size).
+  const float cells_per_pixel = float(step) / float(cells.cell);
+  const auto x_taps = bilinear_taps(cells.width, grid_width, cells_per_pixel);
+  const auto y_taps = bilinear_taps(cells.height, grid_height, cells_per_pixel);
+  const auto at = [&](const std::vector<double>& sums, int gx, int gy) {
+    const Tap tx = x_taps[size_t(gx)], ty = y_taps[size_t(gy)];
+    const auto row = [&](int cy) {
+      return (1 - tx.w1) * sums[size_t(cy) * cells.width + tx.i0] + tx.w1 * sums[size_t(cy) * cells.width + tx.i1];
+    };
+    return (1 - ty.w1) * row(ty.i0) + ty.w1 * row(ty.i1);
+  };
   std::vector<float> delta_a(grid_count), delta_b(grid_count);
   const AbBins& bins = AbBins::gamut();
   const int count = bins.count();
@@ -408,9 +412,9 @@ void reweight_distribution(Tensor& ab, const BinDistribution& distribution, cons
   std::vector<double> before(static_cast<size_t>(count)), after(static_cast<size_t>(count));
   for (int gy = 0; gy < grid_height; ++gy) {
     for (int gx = 0; gx < grid_width; ++gx) {
-      const size_t c = size_t(gy) * grid_width + gx, from = cell_of[c];
-      const double ca = centre_a[from] / precision[from], cb = centre_b[from] / precision[from];
-      const double scale = precision[from] / (2.0 * kHintPriorSigma * kHintPriorSigma);
+      const size_t c = size_t(gy) * grid_width + gx;
+      const double total = at(precision, gx, gy), ca = at(centre_a, gx, gy) / total, cb = at(centre_b, gx, gy) / total;
+      const double scale = total / (2.0 * kHintPriorSigma * kHintPriorSigma);
       double top_before = -1e300, top_after = -1e300;
       for (int k = 0; k < count; ++k) {
         const double log_p = std::log(std::max(double(p.at(0, gy, gx, k)), 1e-30));  // as annealed_mean
