@@ -62,7 +62,7 @@ struct Tap {
   int i0, i1;
   float w1;
 };
-// src_per_dst: how many source samples one destination sample spans (src_count / dst_count when
+// scale: how many source samples one destination sample spans (src_count / dst_count when
 // the two cover the same extent).
 std::vector<Tap> bilinear_taps(int src_count, int dst_count, float scale) {
   std::vector<Tap> taps(dst_count);
@@ -324,8 +324,8 @@ std::vector<float> hint_reach_weights(const std::vector<float>& lightness, int w
 namespace {
 
 // The grid match_hints works on: cells of cell x cell working pixels with their mean L, and each
-// hint's geodesic distance (working-size pixels) to every cell, computed when asked for (one hint
-// at a time: 1000 hints at a large working size would not fit in memory at once).
+// hint's geodesic distance (working-size pixels) to every cell, computed when asked for, one hint
+// at a time (each of the two steps asks again rather than keeping up to 1000 x 96^2 distances).
 struct HintCells {
   int cell = 1, width = 0, height = 0;
   std::vector<float> lightness;
@@ -351,6 +351,15 @@ HintCells hint_cells(const std::vector<float>& lightness, int width, int height,
   return cells;
 }
 
+// A grid's value at bilinear taps (bilinear_taps) along x and y.
+template <typename T>
+T sample_grid(const std::vector<T>& grid, int grid_width, const Tap& tx, const Tap& ty) {
+  const auto row = [&](int gy) {
+    return (1 - tx.w1) * grid[size_t(gy) * grid_width + tx.i0] + tx.w1 * grid[size_t(gy) * grid_width + tx.i1];
+  };
+  return (1 - ty.w1) * row(ty.i0) + ty.w1 * row(ty.i1);
+}
+
 // Adds a two-channel field (ab / 128) on a grid_width x grid_height grid of cell x cell working
 // pixels (the last row and column may be partial), bilinearly from cell centres, to ab.
 void add_grid_field(Tensor& ab, int width, int height, int grid_width, int grid_height, int cell,
@@ -361,14 +370,8 @@ void add_grid_field(Tensor& ab, int width, int height, int grid_width, int grid_
     const Tap ty = y_taps[y];
     for (int x = 0; x < width; ++x) {
       const Tap tx = x_taps[x];
-      const auto at = [&](const std::vector<float>& field) {
-        const auto row = [&](int gy) {
-          return (1 - tx.w1) * field[size_t(gy) * grid_width + tx.i0] + tx.w1 * field[size_t(gy) * grid_width + tx.i1];
-        };
-        return (1 - ty.w1) * row(ty.i0) + ty.w1 * row(ty.i1);
-      };
-      ab.at(0, y, x, 0) += at(field_a);
-      ab.at(0, y, x, 1) += at(field_b);
+      ab.at(0, y, x, 0) += sample_grid(field_a, grid_width, tx, ty);
+      ab.at(0, y, x, 1) += sample_grid(field_b, grid_width, tx, ty);
     }
   }
 }
@@ -398,13 +401,6 @@ void reweight_distribution(Tensor& ab, const BinDistribution& distribution, cons
   const float cells_per_pixel = float(step) / float(cells.cell);
   const auto x_taps = bilinear_taps(cells.width, grid_width, cells_per_pixel);
   const auto y_taps = bilinear_taps(cells.height, grid_height, cells_per_pixel);
-  const auto at = [&](const std::vector<double>& sums, int gx, int gy) {
-    const Tap tx = x_taps[size_t(gx)], ty = y_taps[size_t(gy)];
-    const auto row = [&](int cy) {
-      return (1 - tx.w1) * sums[size_t(cy) * cells.width + tx.i0] + tx.w1 * sums[size_t(cy) * cells.width + tx.i1];
-    };
-    return (1 - ty.w1) * row(ty.i0) + ty.w1 * row(ty.i1);
-  };
   std::vector<float> delta_a(grid_count), delta_b(grid_count);
   const AbBins& bins = AbBins::gamut();
   const int count = bins.count();
@@ -413,7 +409,9 @@ void reweight_distribution(Tensor& ab, const BinDistribution& distribution, cons
   for (int gy = 0; gy < grid_height; ++gy) {
     for (int gx = 0; gx < grid_width; ++gx) {
       const size_t c = size_t(gy) * grid_width + gx;
-      const double total = at(precision, gx, gy), ca = at(centre_a, gx, gy) / total, cb = at(centre_b, gx, gy) / total;
+      const Tap tx = x_taps[size_t(gx)], ty = y_taps[size_t(gy)];
+      const double total = sample_grid(precision, cells.width, tx, ty);
+      const double ca = sample_grid(centre_a, cells.width, tx, ty) / total, cb = sample_grid(centre_b, cells.width, tx, ty) / total;
       const double scale = total / (2.0 * kHintPriorSigma * kHintPriorSigma);
       double top_before = -1e300, top_after = -1e300;
       for (int k = 0; k < count; ++k) {
